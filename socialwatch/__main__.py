@@ -1,0 +1,3 @@
+from socialwatch.cli import main
+
+main()

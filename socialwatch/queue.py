@@ -1,0 +1,93 @@
+"""Selecting and ordering the queue: the filters shared by triage, export and bulk commands."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from socialwatch.model import effective_priority
+
+
+@dataclass
+class Filters:
+    """Conditions a mention must meet; empty fields match everything."""
+
+    sources: set[str] = field(default_factory=set)
+    statuses: set[str] = field(default_factory=set)
+    min_priority: int | None = None
+    below_priority: int | None = None
+    angry: bool = False
+    viral: bool = False
+    assignee: str | None = None
+    tags: set[str] = field(default_factory=set)
+    text: str | None = None
+    older_than: datetime | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+    @classmethod
+    def from_options(cls, options: dict[str, Any]) -> "Filters":
+        return cls(
+            sources=set(options.get("source") or ()),
+            statuses=set(options.get("status") or ()),
+            min_priority=options.get("min_priority"),
+            below_priority=options.get("below_priority"),
+            angry=bool(options.get("angry")),
+            viral=bool(options.get("viral")),
+            assignee=options.get("assignee"),
+            tags=set(options.get("tags") or ()),
+            text=options.get("text"),
+            older_than=options.get("older_than"),
+            since=options.get("since"),
+            until=options.get("until"),
+        )
+
+    def matches(self, m: dict) -> bool:
+        if self.sources and m.get("source") not in self.sources:
+            return False
+        if self.statuses and m.get("status") not in self.statuses:
+            return False
+        prio = effective_priority(m) if (self.min_priority is not None or self.below_priority is not None) else 0
+        if self.min_priority is not None and prio < self.min_priority:
+            return False
+        if self.below_priority is not None and prio >= self.below_priority:
+            return False
+        score = m.get("score") or {}
+        if self.angry and not score.get("angry"):
+            return False
+        if self.viral and not score.get("viral"):
+            return False
+        if self.assignee is not None:
+            want = None if self.assignee.lower() in ("none", "-", "") else self.assignee
+            if m.get("assignee") != want:
+                return False
+        if self.tags and not self.tags <= set(m.get("tags") or ()):
+            return False
+        if self.text and self.text.casefold() not in (m.get("text") or "").casefold():
+            return False
+        created = m.get("created_at") or ""
+        if self.older_than is not None and created >= _iso(self.older_than):
+            return False
+        if self.since is not None and created < _iso(self.since):
+            return False
+        if self.until is not None and created >= _iso(self.until):
+            return False
+        return True
+
+
+def _iso(dt: datetime) -> str:
+    from socialwatch.model import iso
+
+    return iso(dt)
+
+
+def sort_key(m: dict) -> tuple:
+    """Highest effective priority first; among equals, the longest-waiting first."""
+    return (-effective_priority(m), m.get("created_at") or "", m.get("id") or "")
+
+
+def select(mentions: Iterable[dict], filters: Filters) -> list[dict]:
+    """The matching mentions, highest priority first."""
+    return sorted((m for m in mentions if filters.matches(m)), key=sort_key)

@@ -1,0 +1,119 @@
+"""Crash-safe JSON files: the TinyDB storage socialwatch uses, and the plain index files.
+
+Every write goes to a temporary file in the same directory, is flushed and fsynced, and then
+replaces the old file with `os.replace` (atomic on POSIX); the directory is fsynced so that the
+rename itself survives a power cut. A reader therefore sees the old file or the new one, never
+a torn one, and a process killed at any moment leaves a file that loads.
+
+Every file carries a marker (`_socialwatch` table/key) so that a foreign or corrupt file is
+refused with a clear error and never overwritten.
+"""
+
+from __future__ import annotations
+
+import os
+import pathlib
+import tempfile
+from typing import Any
+
+import orjson
+from tinydb.storages import Storage
+
+from socialwatch.errors import StoreError
+
+FORMAT = 1
+MARKER = "_socialwatch"
+
+
+def atomic_write(path: pathlib.Path, payload: bytes) -> None:
+    """Write `payload` to `path` atomically (temp file, fsync, os.replace, fsync dir)."""
+    directory = path.parent
+    directory.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(payload)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    try:
+        dfd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(dfd)
+        finally:
+            os.close(dfd)
+    except OSError:  # some filesystems refuse fsync on directories
+        pass
+
+
+def read_json(path: pathlib.Path, kind: str) -> dict | None:
+    """Load one of our JSON files; None if it does not exist; StoreError if corrupt or foreign."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise StoreError(f"cannot read store file {path}: {exc.strerror}") from None
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise StoreError(
+            f"store file {path} is corrupt ({exc.msg} at byte {exc.pos}); it was left untouched: "
+            "restore it from a backup or move it away"
+        ) from None
+    if not isinstance(data, dict) or not isinstance(data.get(MARKER), dict):
+        raise StoreError(f"{path} is not a socialwatch store file; it was left untouched")
+    marker = data[MARKER]
+    meta = next(iter(marker.values()), {}) if marker and "format" not in marker else marker
+    if not isinstance(meta, dict) or meta.get("kind") != kind:
+        raise StoreError(f"{path} is not a socialwatch {kind} file; it was left untouched")
+    if meta.get("format", 0) > FORMAT:
+        raise StoreError(f"{path} was written by a newer socialwatch (format {meta.get('format')}); upgrade")
+    return data
+
+
+def dump(data: Any) -> bytes:
+    return orjson.dumps(data)
+
+
+class AtomicJSONStorage(Storage):
+    """A TinyDB storage: reads once per instance, writes atomically.
+
+    One instance lives for one lock session (see `store.Session`), so TinyDB never sees data
+    cached from before another process wrote the file.
+    """
+
+    def __init__(self, path: str | os.PathLike, kind: str = "mentions") -> None:
+        self.path = pathlib.Path(path)
+        self.kind = kind
+        self._data: dict | None = None
+        self.dirty = False
+
+    def read(self) -> dict | None:
+        if self._data is None:
+            data = read_json(self.path, self.kind)
+            if data is None:
+                data = {MARKER: {"1": {"format": FORMAT, "kind": self.kind}}}
+            self._data = data
+        return self._data
+
+    def write(self, data: dict) -> None:
+        data.setdefault(MARKER, {"1": {"format": FORMAT, "kind": self.kind}})
+        self._data = data
+        self.dirty = True
+
+    def flush(self) -> None:
+        """Write the file if anything changed (called when the session commits)."""
+        if self.dirty and self._data is not None:
+            atomic_write(self.path, dump(self._data))
+            self.dirty = False
+
+    def close(self) -> None:
+        self._data = None

@@ -1,0 +1,399 @@
+"""The store: mentions, source state and replies, in TinyDB files, safe across processes.
+
+Layout of the data directory:
+
+    open.json               TinyDB: the open work (status new/open/pending), table "mentions"
+    archive/seg-NNNNNN.json TinyDB: closed history (resolved/ignored), appended in segments of
+                            at most SEGMENT_SIZE mentions, so one update never rewrites more
+                            than one small file however long the history grows
+    index/NN.json           where each archived id lives (id -> segment), 64 shards by hash
+    authors/NN.json         customer history: lower-cased handle -> mention ids, 64 shards
+    state.json              TinyDB: per-source cursor and health ("sources"), alerts, meta
+    outbox.json             TinyDB: reply records of the exactly-once outbox ("replies")
+    audit.jsonl             append-only audit log (see audit.py)
+    store.lock              the inter-process lock taken by every read-modify-write
+
+Rules (see storage.py for the file format):
+- Every read-modify-write runs in a `Session` holding `store.lock`. A session opens fresh
+  TinyDB objects, so no cache from before the lock is trusted, and writes each changed file
+  once, atomically, when it commits. Files are written in an order that never loses a
+  mention: archive before index before open, mentions before cursors.
+- Reads of the open queue need no lock: files are only ever replaced whole.
+- Mentions are keyed on our own id ("twitter:123"), never on TinyDB's doc_id.
+- An id present both in the open file and in the archive (a crash between two writes of a
+  move) counts once: the open copy wins, and the next move replaces the archived copy.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import pathlib
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from tinydb import Query, TinyDB
+from tinydb.table import Document, Table
+
+from socialwatch import model
+from socialwatch.errors import NotFound, StoreError
+from socialwatch.locking import FileLock
+from socialwatch.storage import FORMAT, MARKER, AtomicJSONStorage, atomic_write, dump, read_json
+
+SEGMENT_SIZE = 2000
+SHARDS = 64
+LOCK_TIMEOUT = 120.0
+
+Mention = dict[str, Any]
+
+
+def shard_of(key: str) -> int:
+    return zlib.crc32(key.encode("utf-8", "surrogatepass")) % SHARDS
+
+
+@dataclass
+class AddResult:
+    """What `add_mentions` did: ids stored for the first time and ids already present."""
+
+    new: list[str] = field(default_factory=list)
+    duplicates: list[str] = field(default_factory=list)
+
+
+class _JsonShard:
+    """A plain JSON file holding one dict under `key` (index and author shards)."""
+
+    def __init__(self, path: pathlib.Path, kind: str, key: str) -> None:
+        self.path = path
+        self.kind = kind
+        self.key = key
+        data = read_json(path, kind)
+        self.data: dict = (data or {}).get(key, {})
+        self.dirty = False
+
+    def flush(self) -> None:
+        if self.dirty:
+            atomic_write(self.path, dump({MARKER: {"format": FORMAT, "kind": self.kind}, self.key: self.data}))
+            self.dirty = False
+
+
+class Session:
+    """One locked read-modify-write over the store's files (use `TinyStore.session()`)."""
+
+    def __init__(self, store: "TinyStore") -> None:
+        self.store = store
+        self._dbs: dict[pathlib.Path, TinyDB] = {}
+        self._tables: dict[tuple[pathlib.Path, str], Table] = {}
+        self._shards: dict[pathlib.Path, _JsonShard] = {}
+        self._open_ids: dict[str, int] | None = None
+        self.after_commit: list[Callable[[], None]] = []
+
+    # ---- files ----------------------------------------------------------------------------
+    def table(self, path: pathlib.Path, kind: str, name: str) -> Table:
+        key = (path, name)
+        if key not in self._tables:
+            db = self._dbs.get(path)
+            if db is None:
+                db = self._dbs[path] = TinyDB(path, storage=AtomicJSONStorage, kind=kind)
+                db.storage.read()  # refuse a corrupt or foreign file before anything else
+            self._tables[key] = db.table(name, cache_size=0)
+        return self._tables[key]
+
+    def open_table(self) -> Table:
+        return self.table(self.store.open_path, "open", "mentions")
+
+    def segment_table(self, number: int) -> Table:
+        return self.table(self.store.segment_path(number), "archive", "mentions")
+
+    def state_table(self, name: str = "sources") -> Table:
+        return self.table(self.store.state_path, "state", name)
+
+    def outbox_table(self) -> Table:
+        return self.table(self.store.outbox_path, "outbox", "replies")
+
+    def index_shard(self, mention_id: str) -> dict:
+        return self._shard(self.store.data_dir / "index" / f"{shard_of(mention_id):02d}.json", "index", "ids").data
+
+    def author_shard(self, handle: str) -> dict:
+        return self._shard(self.store.data_dir / "authors" / f"{shard_of(handle):02d}.json", "authors", "authors").data
+
+    def _shard(self, path: pathlib.Path, kind: str, key: str) -> _JsonShard:
+        shard = self._shards.get(path)
+        if shard is None:
+            shard = self._shards[path] = _JsonShard(path, kind, key)
+        return shard
+
+    def _touch_shard(self, data: dict) -> None:
+        for shard in self._shards.values():
+            if shard.data is data:
+                shard.dirty = True
+                return
+
+    # ---- mentions -------------------------------------------------------------------------
+    def open_ids(self) -> dict[str, int]:
+        """id -> TinyDB doc_id of every open mention (built once per session)."""
+        if self._open_ids is None:
+            table = self.open_table()
+            self._open_ids = {doc["id"]: doc.doc_id for doc in table.all()}
+        return self._open_ids
+
+    def archived_segment(self, mention_id: str) -> int | None:
+        value = self.index_shard(mention_id).get(mention_id)
+        return value if isinstance(value, int) else None
+
+    def exists(self, mention_id: str) -> bool:
+        return mention_id in self.open_ids() or self.archived_segment(mention_id) is not None
+
+    def get(self, mention_id: str) -> Mention | None:
+        doc_id = self.open_ids().get(mention_id)
+        if doc_id is not None:
+            doc = self.open_table().get(doc_id=doc_id)
+            return dict(doc) if doc is not None else None
+        seg = self.archived_segment(mention_id)
+        if seg is not None:
+            doc = self.segment_table(seg).get(Query().id == mention_id)
+            return dict(doc) if doc is not None else None
+        return None
+
+    def require(self, mention_id: str) -> Mention:
+        mention = self.get(mention_id)
+        if mention is None:
+            raise NotFound(f"no mention with id {mention_id!r}")
+        return mention
+
+    def add(self, mentions: list[Mention]) -> AddResult:
+        """Store mentions not seen before (by id), in one write per file."""
+        result = AddResult()
+        fresh_open: list[Mention] = []
+        fresh_closed: list[Mention] = []
+        seen: set[str] = set()
+        for m in mentions:
+            mid = m["id"]
+            if mid in seen or self.exists(mid):
+                result.duplicates.append(mid)
+                continue
+            seen.add(mid)
+            result.new.append(mid)
+            (fresh_open if model.is_open(m) else fresh_closed).append(m)
+        if fresh_closed:
+            self._archive(fresh_closed)
+        if fresh_open:
+            doc_ids = self.open_table().insert_multiple(fresh_open)
+            ids = self.open_ids()
+            for m, doc_id in zip(fresh_open, doc_ids, strict=False):
+                ids[m["id"]] = doc_id
+        for m in fresh_open + fresh_closed:
+            self._remember_author(m)
+        return result
+
+    def put(self, mention: Mention) -> None:
+        """Replace a stored mention (same id), moving it between open work and history."""
+        mid = mention["id"]
+        open_ids = self.open_ids()
+        if model.is_open(mention):
+            if mid in open_ids:
+                self.open_table().update(_replace(mention), doc_ids=[open_ids[mid]])
+            else:
+                # A reopened mention's archived copy stays where it is (removing it first could
+                # lose the mention in a crash); the open copy wins on every read, and the next
+                # close replaces the archived copy in place.
+                open_ids[mid] = self.open_table().insert(mention)
+        else:
+            self._archive([mention])
+            if mid in open_ids:
+                self.open_table().remove(doc_ids=[open_ids.pop(mid)])
+
+    def _archive(self, mentions: list[Mention]) -> None:
+        """Write closed mentions into the archive: in place if already there, else appended."""
+        appended: list[Mention] = []
+        for m in mentions:
+            seg = self.archived_segment(m["id"])
+            if seg is not None:
+                table = self.segment_table(seg)
+                found = table.get(Query().id == m["id"])
+                if found is not None:
+                    table.update(_replace(m), doc_ids=[found.doc_id])
+                    continue
+            appended.append(m)
+        if not appended:
+            return
+        number = self.store.last_segment()
+        table = self.segment_table(number)
+        room = SEGMENT_SIZE - len(table)
+        start = 0
+        while start < len(appended):
+            if room <= 0:
+                number += 1
+                table = self.segment_table(number)
+                room = SEGMENT_SIZE - len(table)
+            chunk = appended[start : start + room]
+            table.insert_multiple(chunk)
+            for m in chunk:
+                shard = self.index_shard(m["id"])
+                shard[m["id"]] = number
+                self._touch_shard(shard)
+            start += len(chunk)
+            room -= len(chunk)
+
+    def _remember_author(self, mention: Mention) -> None:
+        handle = ((mention.get("author") or {}).get("handle") or "").lower()
+        if not handle:
+            return
+        shard = self.author_shard(handle)
+        ids = shard.setdefault(handle, [])
+        if mention["id"] not in ids:
+            ids.append(mention["id"])
+            self._touch_shard(shard)
+
+    # ---- source state ---------------------------------------------------------------------
+    def source_state(self, name: str) -> dict:
+        doc = self.state_table().get(Query().name == name)
+        return dict(doc) if doc else {"name": name}
+
+    def set_source_state(self, name: str, state: dict) -> None:
+        state = {**state, "name": name}
+        self.state_table().upsert(state, Query().name == name)
+
+    # ---- commit ---------------------------------------------------------------------------
+    def commit(self) -> None:
+        """Write every changed file: archive, index, authors, open, state, outbox (that order)."""
+        order = {"archive": 0, "index": 1, "authors": 2, "open": 3, "state": 4, "outbox": 5}
+        storages = [db.storage for db in self._dbs.values()]
+        pending: list[tuple[int, Any]] = [(order.get(s.kind, 9), s) for s in storages]
+        pending += [(order.get(s.kind, 9), s) for s in self._shards.values()]
+        for _, item in sorted(pending, key=lambda p: p[0]):
+            item.flush()
+
+
+def _replace(new: Mention) -> Callable[[dict], None]:
+    def apply(doc: dict) -> None:
+        doc.clear()
+        doc.update(new)
+
+    return apply
+
+
+class TinyStore:
+    """The TinyDB store behind a small interface (see the module docstring)."""
+
+    def __init__(self, data_dir: pathlib.Path) -> None:
+        self.data_dir = pathlib.Path(data_dir)
+        self.open_path = self.data_dir / "open.json"
+        self.state_path = self.data_dir / "state.json"
+        self.outbox_path = self.data_dir / "outbox.json"
+        self.audit_path = self.data_dir / "audit.jsonl"
+        self.lock = FileLock(self.data_dir / "store.lock", "the store")
+
+    def segment_path(self, number: int) -> pathlib.Path:
+        return self.data_dir / "archive" / f"seg-{number:06d}.json"
+
+    def last_segment(self) -> int:
+        numbers = [int(p.stem[4:]) for p in (self.data_dir / "archive").glob("seg-*.json") if p.stem[4:].isdigit()]
+        return max(numbers, default=1)
+
+    def segments(self) -> list[int]:
+        return sorted(int(p.stem[4:]) for p in (self.data_dir / "archive").glob("seg-*.json") if p.stem[4:].isdigit())
+
+    # ---- sessions -------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def session(self, timeout: float = LOCK_TIMEOUT) -> Iterator[Session]:
+        """Hold the store lock; commit the session's writes if the block ends without error."""
+        from socialwatch.paths import ensure_private_dir
+
+        ensure_private_dir(self.data_dir)
+        self.lock.acquire(timeout=timeout)
+        try:
+            session = Session(self)
+            yield session
+            session.commit()
+        finally:
+            self.lock.release()
+        for hook in session.after_commit:
+            hook()
+
+    # ---- lock-free reads ------------------------------------------------------------------
+    def open_mentions(self) -> list[Mention]:
+        """A snapshot of the open queue (no lock: the file is replaced whole, never torn)."""
+        data = read_json(self.open_path, "open")
+        if data is None:
+            return []
+        return list(data.get("mentions", {}).values())
+
+    def get(self, mention_id: str) -> Mention:
+        """One mention by id, open or archived; NotFound if unknown."""
+        for m in self.open_mentions():
+            if m.get("id") == mention_id:
+                return m
+        with self.session() as s:
+            return s.require(mention_id)
+
+    def iter_all(self) -> Iterator[Mention]:
+        """Every stored mention once, open first, then history one segment at a time."""
+        open_list = self.open_mentions()
+        open_ids = {m["id"] for m in open_list}
+        yield from open_list
+        for number in self.segments():
+            data = read_json(self.segment_path(number), "archive")
+            for m in (data or {}).get("mentions", {}).values():
+                if m.get("id") not in open_ids:
+                    yield m
+
+    def count(self) -> dict[str, int]:
+        """Open and archived counts (a reopened mention counts once, as open)."""
+        open_ids = {m.get("id") for m in self.open_mentions()}
+        archived = 0
+        for number in self.segments():
+            data = read_json(self.segment_path(number), "archive")
+            archived += sum(1 for m in (data or {}).get("mentions", {}).values() if m.get("id") not in open_ids)
+        return {"open": len(open_ids), "archived": archived}
+
+    def author_history(self, handle: str | None, exclude: str | None = None, limit: int = 20) -> list[Mention]:
+        """The author's other mentions (any source), newest first."""
+        if not handle:
+            return []
+        key = handle.lower()
+        path = self.data_dir / "authors" / f"{shard_of(key):02d}.json"
+        data = read_json(path, "authors") or {}
+        ids = [i for i in data.get("authors", {}).get(key, []) if i != exclude]
+        if not ids:
+            return []
+        wanted = set(ids)
+        found = [m for m in self.open_mentions() if m.get("id") in wanted]
+        missing = wanted - {m["id"] for m in found}
+        if missing:
+            by_segment: dict[int, set[str]] = {}
+            for mid in missing:
+                idx = read_json(self.data_dir / "index" / f"{shard_of(mid):02d}.json", "index") or {}
+                seg = idx.get("ids", {}).get(mid)
+                if isinstance(seg, int):
+                    by_segment.setdefault(seg, set()).add(mid)
+            for seg, mids in by_segment.items():
+                data = read_json(self.segment_path(seg), "archive") or {}
+                found += [m for m in data.get("mentions", {}).values() if m.get("id") in mids]
+        found.sort(key=lambda m: m.get("created_at") or "", reverse=True)
+        return found[:limit]
+
+    def source_states(self) -> dict[str, dict]:
+        data = read_json(self.state_path, "state") or {}
+        return {d.get("name"): d for d in data.get("sources", {}).values() if isinstance(d, dict)}
+
+    def check(self) -> None:
+        """Load every store file once; StoreError if one is corrupt or foreign."""
+        read_json(self.open_path, "open")
+        read_json(self.state_path, "state")
+        read_json(self.outbox_path, "outbox")
+        for sub, kind in (("index", "index"), ("authors", "authors")):
+            for p in sorted((self.data_dir / sub).glob("*.json")):
+                read_json(p, kind)
+        for number in self.segments():
+            read_json(self.segment_path(number), "archive")
+
+
+def open_store(data_dir: pathlib.Path) -> TinyStore:
+    """The store for a data directory (the backend chosen by `[store] backend`)."""
+    if data_dir.exists() and not data_dir.is_dir():
+        raise StoreError(f"{data_dir} is not a directory")
+    return TinyStore(data_dir)
+
+
+__all__ = ["AddResult", "Document", "Session", "TinyStore", "open_store"]

@@ -1,0 +1,152 @@
+"""Human-readable views of mentions, scores and sources (all stranger text through render.safe)."""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime
+
+from socialwatch import model
+from socialwatch.render import color_enabled, safe, style, table
+
+
+def _color() -> bool:
+    return color_enabled(sys.stdout)
+
+
+def ago(value: str | None, now: datetime | None = None) -> str:
+    """'5m', '3h', '2d' since an ISO time ('-' if unknown)."""
+    if not value:
+        return "-"
+    try:
+        seconds = ((now or model.utcnow()) - model.parse_time(value)).total_seconds()
+    except ValueError:
+        return "-"
+    if seconds < 0:
+        return "now"
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{int(seconds // size)}{unit}"
+    return f"{int(seconds)}s"
+
+
+def flags(m: dict) -> str:
+    score = m.get("score") or {}
+    out = []
+    if score.get("angry"):
+        out.append("ANGRY")
+    if score.get("viral"):
+        out.append("VIRAL")
+    if m.get("kind") == "dm":
+        out.append("DM")
+    return " ".join(out)
+
+
+def author_label(m: dict) -> str:
+    a = m.get("author") or {}
+    handle = a.get("handle") or "?"
+    extra = []
+    if a.get("followers") is not None:
+        extra.append(f"{a['followers']:,} followers")
+    if a.get("verified"):
+        extra.append("verified")
+    label = f"@{safe(handle)}"
+    if a.get("name"):
+        label = f"{safe(a['name'])} ({label})"
+    return label + (f" · {', '.join(extra)}" if extra else "")
+
+
+def history_entry(m: dict) -> dict:
+    """A short record of an earlier mention for customer history."""
+    return {
+        "id": m.get("id"),
+        "source": m.get("source"),
+        "created_at": m.get("created_at"),
+        "status": m.get("status"),
+        "priority": model.effective_priority(m),
+        "angry": bool((m.get("score") or {}).get("angry")),
+        "text": (m.get("text") or "")[:200],
+    }
+
+
+def reasons_table(score: dict) -> str:
+    rows = []
+    for r in score.get("reasons") or []:
+        c = r.get("contribution", 0)
+        rows.append([str(r.get("factor", "")), f"{c:+.0f}" if isinstance(c, (int, float)) else str(c), str(r.get("detail", ""))])
+    if not rows:
+        return "  (no factors)"
+    return table(rows, ["factor", "points", "detail"], align={1: "right"})
+
+
+def mention_detail(m: dict, history: list[dict]) -> str:
+    """The full view of one mention, as `show` and triage print it."""
+    color = _color()
+    score = m.get("score") or {}
+    head = f"{safe(m['id'])}  priority {model.effective_priority(m)}"
+    if m.get("priority_override") is not None:
+        head += f" (set by agent; computed {score.get('priority')})"
+    tag = flags(m)
+    lines = [style(head, bold=True, enabled=color) + (("  " + style(tag, fg="red", bold=True, enabled=color)) if tag else "")]
+    lines.append(
+        f"{author_label(m)} on {safe(m.get('platform') or '?')} ({safe(m.get('source') or '?')}, {m.get('kind')}) · "
+        f"{ago(m.get('created_at'))} ago"
+    )
+    meta = [f"status {m.get('status')}"]
+    if m.get("assignee"):
+        meta.append(f"assigned to {safe(m['assignee'])}")
+    if m.get("team"):
+        meta.append(f"team {safe(m['team'])}")
+    if m.get("tags"):
+        meta.append("tags " + ", ".join(safe(t) for t in m["tags"]))
+    if m.get("first_response_at"):
+        meta.append(f"first response {m['first_response_at']}")
+    lines.append(" · ".join(meta))
+    if m.get("url"):
+        lines.append(safe(m["url"]))
+    lines.append("")
+    for text_line in safe(m.get("text") or "", keep_newlines=True).splitlines() or [""]:
+        lines.append("  " + text_line)
+    if m.get("truncated"):
+        lines.append("  [text truncated: it was longer than the 100 KB limit]")
+    lines.append("")
+    compound = score.get("compound")
+    if compound is not None:
+        lines.append(f"sentiment {compound:+.2f} (pos {score.get('pos', 0):.2f} neu {score.get('neu', 0):.2f} neg {score.get('neg', 0):.2f})"
+                     + (f" · agent says {m['sentiment_override']}" if m.get("sentiment_override") else ""))
+    lines.append(reasons_table(score))
+    for note in m.get("notes") or []:
+        if isinstance(note, dict):
+            lines.append(f"note by {safe(str(note.get('agent')))} {ago(note.get('at'))} ago: {safe(str(note.get('text')))}")
+    if m.get("draft"):
+        d = m["draft"]
+        lines.append(f"draft ({d.get('visibility', 'public')}) by {safe(str(d.get('agent')))}: {safe(str(d.get('text')))}")
+    lines.append("")
+    if history:
+        lines.append(f"Earlier mentions by this author ({len(history)}):")
+        rows = [[ago(h.get("created_at")), safe(h.get("source") or ""), str(h.get("status")), str(model.effective_priority(h)),
+                 safe(h.get("text") or "")] for h in history]
+        lines.append(table(rows, ["age", "source", "status", "prio", "text"]))
+    else:
+        lines.append("No earlier mentions by this author.")
+    return "\n".join(lines)
+
+
+def queue_table(items: list[dict]) -> str:
+    rows = [[str(model.effective_priority(m)), flags(m), ago(m.get("created_at")), safe(m.get("id") or ""),
+             "@" + safe((m.get("author") or {}).get("handle") or "?"), safe(m.get("text") or "")] for m in items]
+    return table(rows, ["prio", "flags", "age", "id", "author", "text"], align={0: "right"})
+
+
+def score_explanation(text: str, score: dict) -> str:
+    head = (f"{safe(text)}\n  compound {score['compound']:+.3f} · priority {score['priority']}"
+            f"{' · ANGRY' if score.get('angry') else ''}{' · VIRAL' if score.get('viral') else ''}")
+    return head + "\n" + reasons_table(score) + "\n"
+
+
+def sources_table(rows: list[dict]) -> str:
+    out = [[safe(r["name"]), safe(str(r["type"])), r["state"], ago(r["last_success"]), ago(r["newest_item_at"]),
+            str(r["calls_today"]) + (f"/{r['max_requests_per_day']}" if r.get("max_requests_per_day") else ""),
+            safe(r.get("last_error") or "")] for r in rows]
+    if not out:
+        return "No sources configured."
+    return table(out, ["source", "type", "state", "last success", "lag", "calls today", "last error"])

@@ -1,0 +1,145 @@
+"""Agent actions on mentions: each one a locked read-modify-write plus an audit entry."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+
+from socialwatch import audit, model, queue
+from socialwatch.app import App
+from socialwatch.errors import Conflict, UsageError
+
+Change = Callable[[dict], None]
+
+
+def change(app: App, mention_id: str, action: str, fn: Change, **extra: object) -> dict:
+    """Apply `fn` to the stored mention under the store lock; audit it; return the new mention."""
+    store = app.store
+    with store.session() as s:
+        mention = s.require(mention_id)
+        before = copy.deepcopy(mention)
+        fn(mention)
+        if mention != before:
+            s.put(mention)
+            entry = audit.entry(app.agent, action, mention_id, before, mention, **extra)
+            s.after_commit.append(lambda: audit.append(store.audit_path, [entry]))
+    return mention
+
+
+def _now() -> str:
+    return model.iso(model.utcnow())
+
+
+def set_status(status: str) -> Change:
+    def apply(m: dict) -> None:
+        m["status"] = status
+        if status in model.CLOSED_STATUSES:
+            m["resolved_at"] = m.get("resolved_at") or _now()
+        else:
+            m["resolved_at"] = None
+
+    return apply
+
+
+def resolve(app: App, mention_id: str) -> dict:
+    return change(app, mention_id, "resolve", set_status("resolved"))
+
+
+def ignore(app: App, mention_id: str) -> dict:
+    return change(app, mention_id, "ignore", set_status("ignored"))
+
+
+def reopen(app: App, mention_id: str) -> dict:
+    return change(app, mention_id, "reopen", set_status("open"))
+
+
+def assign(app: App, mention_id: str, to: str | None) -> dict:
+    def apply(m: dict) -> None:
+        m["assignee"] = to
+        if to and m.get("status") == "new":
+            m["status"] = "open"
+        m["assigned_at"] = _now() if to else None
+
+    return change(app, mention_id, "assign" if to else "unassign", apply)
+
+
+def tag(app: App, mention_id: str, tags: list[str], remove: bool = False) -> dict:
+    def apply(m: dict) -> None:
+        current = set(m.get("tags") or [])
+        m["tags"] = sorted(current - set(tags) if remove else current | set(tags))
+
+    return change(app, mention_id, "untag" if remove else "tag", apply)
+
+
+def note(app: App, mention_id: str, text: str) -> dict:
+    if not text.strip():
+        raise UsageError("a note needs some text")
+
+    def apply(m: dict) -> None:
+        m["notes"] = list(m.get("notes") or []) + [{"at": _now(), "agent": app.agent, "text": text}]
+
+    return change(app, mention_id, "note", apply)
+
+
+def set_priority(app: App, mention_id: str, value: int | None) -> dict:
+    def apply(m: dict) -> None:
+        m["priority_override"] = value
+        m["priority"] = value if value is not None else int((m.get("score") or {}).get("priority", 0))
+
+    return change(app, mention_id, "priority", apply)
+
+
+def set_sentiment(app: App, mention_id: str, value: str | None) -> dict:
+    def apply(m: dict) -> None:
+        m["sentiment_override"] = value
+
+    return change(app, mention_id, "sentiment", apply)
+
+
+def escalate(app: App, mention_id: str, team: str, reason: str) -> dict:
+    def apply(m: dict) -> None:
+        m["team"] = team
+        m["escalations"] = list(m.get("escalations") or []) + [{"at": _now(), "agent": app.agent, "team": team, "reason": reason}]
+        if m.get("status") == "new":
+            m["status"] = "open"
+
+    return change(app, mention_id, "escalate", apply)
+
+
+def mark_viewing(app: App, mention_id: str) -> dict:
+    """Record that this agent has the mention open (for collision warnings in triage)."""
+
+    def apply(m: dict) -> None:
+        m["viewing"] = {"agent": app.agent, "since": _now()}
+
+    with app.store.session() as s:
+        m = s.require(mention_id)
+        apply(m)
+        s.put(m)
+    return m
+
+
+def claim(app: App, filters: queue.Filters | None = None) -> dict | None:
+    """Atomically take the highest-priority unassigned open mention; None if none is left."""
+    store = app.store
+    filters = filters or queue.Filters()
+    with store.session() as s:
+        table = s.open_table()
+        candidates = [dict(d) for d in table.all() if not d.get("assignee") and filters.matches(d)]
+        if not candidates:
+            return None
+        mention = min(candidates, key=queue.sort_key)
+        before = copy.deepcopy(mention)
+        mention["assignee"] = app.agent
+        mention["assigned_at"] = _now()
+        if mention.get("status") == "new":
+            mention["status"] = "open"
+        s.put(mention)
+        entry = audit.entry(app.agent, "claim", mention["id"], before, mention)
+        s.after_commit.append(lambda: audit.append(store.audit_path, [entry]))
+    return mention
+
+
+def ensure_not_taken(m: dict, agent: str) -> None:
+    if m.get("assignee") and m["assignee"] != agent:
+        raise Conflict(f"{m['id']} is assigned to {m['assignee']}")

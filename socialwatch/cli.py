@@ -297,6 +297,428 @@ def sources_test(state: State, name: str) -> None:
         source.close()
 
 
+# ---- replies ------------------------------------------------------------------------------------
+def _parse_vars(pairs: tuple[str, ...]) -> dict[str, str]:
+    out = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise click.BadParameter(f"expected NAME=VALUE, got {pair!r}", param_hint="--var")
+        out[key.strip()] = value
+    return out
+
+
+def _template_text(state: State, mention: dict, name: str, variables: dict[str, str]) -> tuple[str, str]:
+    from socialwatch import templates
+
+    app = state.app
+    tpl = templates.get(app.config.config_dir, name)
+    return templates.fill(tpl, templates.values_for(mention, app.agent, app.config.brand, variables)), tpl.visibility
+
+
+@cli.command()
+@click.argument("mention_id", metavar="ID")
+@click.option("--text", "-m", help="Reply with this text.")
+@click.option("--template", "-t", "template", metavar="NAME", help="Reply with this saved reply.")
+@click.option("--var", "variables", multiple=True, metavar="NAME=VALUE", help="A value for a custom placeholder.")
+@click.option("--public", "visibility", flag_value="public", help="Reply in public (default for public mentions).")
+@click.option("--private", "visibility", flag_value="private", help="Reply by private message (default for DMs).")
+@click.option("--resolve", is_flag=True, help="Resolve the mention once the reply is sent.")
+@click.option("--again", is_flag=True, help="Send although a reply to this mention was already sent.")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--json", "as_json", is_flag=True, help="Print the outbox record as JSON.")
+@pass_state
+def reply(state: State, mention_id: str, text: str | None, template: str | None, variables: tuple[str, ...],
+          visibility: str | None, resolve: bool, again: bool, yes: bool, as_json: bool) -> None:
+    """Send a reply to a mention, exactly once: the saved draft, --text or --template.
+
+    Two agents replying at once: one wins, the other is told who replied. A second reply to a
+    mention needs --again. An unknown outcome (network failure after sending) is recorded and
+    never retried by itself: see `socialwatch outbox`.
+    """
+    from socialwatch import outbox
+    from socialwatch.output import is_tty, json_line
+    from socialwatch.render import safe
+
+    app = state.app
+    if text and template:
+        raise click.UsageError("use either --text or --template")
+    mention = app.store.get(mention_id)
+    tpl_name = None
+    if template:
+        text, tpl_visibility = _template_text(state, mention, template, _parse_vars(variables))
+        visibility = visibility or tpl_visibility
+        tpl_name = template
+    elif text is None:
+        draft = mention.get("draft") or {}
+        if not draft.get("text"):
+            raise click.UsageError(f"{mention_id} has no saved draft: give --text, --template or run `socialwatch draft`")
+        text = draft["text"]
+        visibility = visibility or draft.get("visibility")
+    if not yes and is_tty(sys.stdin) and is_tty(sys.stderr):
+        click.echo(f"Reply to {safe(mention_id)} ({visibility or outbox.default_visibility(mention)}):\n  {safe(text)}", err=True)
+        click.confirm("Send it?", abort=True, err=True)
+    result = outbox.send(app, mention_id, text, visibility=visibility, again=again, resolve=resolve, template=tpl_name)
+    if as_json:
+        json_line(result.record)
+    else:
+        where = f" ({result.record['url']})" if result.record.get("url") else ""
+        click.echo(f"Sent {result.record['visibility']} reply to {mention_id} via {result.record['responder']}{where}")
+
+
+@cli.command()
+@click.argument("mention_id", metavar="ID")
+@click.option("--template", "-t", "template", metavar="NAME", help="Start from this saved reply.")
+@click.option("--text", "-m", help="Save this text as the draft without opening an editor.")
+@click.option("--var", "variables", multiple=True, metavar="NAME=VALUE", help="A value for a custom placeholder.")
+@click.option("--private", "private", is_flag=True, help="Draft a private message.")
+@pass_state
+def draft(state: State, mention_id: str, template: str | None, text: str | None, variables: tuple[str, ...], private: bool) -> None:
+    """Write a reply draft in $EDITOR (or --text) and save it on the mention."""
+    from socialwatch import model, outbox, textlimits, workflow
+
+    app = state.app
+    mention = app.store.get(mention_id)
+    visibility = "private" if private else None
+    if template:
+        start, tpl_visibility = _template_text(state, mention, template, _parse_vars(variables))
+        visibility = visibility or tpl_visibility
+    else:
+        start = (mention.get("draft") or {}).get("text") or ""
+    if text is None:
+        edited = click.edit(start + "\n", extension=".txt")
+        if edited is None:
+            raise SocialwatchError("draft not saved (the editor was closed without saving)")
+        text = edited.strip()
+    if not text.strip():
+        raise SocialwatchError("draft not saved: it is empty")
+    visibility = visibility or outbox.default_visibility(mention)
+    saved = {"text": text, "visibility": visibility, "agent": app.agent, "at": model.iso(model.utcnow()), "template": template}
+
+    def apply(m: dict) -> None:
+        m["draft"] = saved
+
+    workflow.change(app, mention_id, "draft", apply)
+    problem = textlimits.check(mention.get("platform") or "", text)
+    click.echo(f"Draft saved on {mention_id} ({visibility})" + (f"; note: {problem}" if problem else ""), err=True)
+
+
+@cli.command("templates")
+@click.option("--for", "for_id", metavar="ID", help="Suggest the templates that suit this mention.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON line per template.")
+@pass_state
+def templates_cmd(state: State, for_id: str | None, as_json: bool) -> None:
+    """List the saved replies (templates.toml beside the config)."""
+    from dataclasses import asdict
+
+    from socialwatch import templates
+    from socialwatch.output import json_lines
+    from socialwatch.render import table
+
+    app = state.app
+    found = templates.load(app.config.config_dir)
+    items = list(found.values())
+    if for_id:
+        items = templates.suggest(found, app.store.get(for_id))
+    if as_json:
+        json_lines({**asdict(t), "placeholders": t.placeholders()} for t in items)
+        return
+    if not items:
+        click.echo(f"No templates{' suit ' + for_id if for_id else ''} (see {templates.path_for(app.config.config_dir)})", err=True)
+        return
+    click.echo(table([[t.name, t.visibility, ", ".join(t.tags), t.text] for t in items], ["name", "visibility", "tags", "text"]))
+
+
+@cli.group("outbox", invoke_without_command=True)
+@click.option("--all", "show_all", is_flag=True, help="Also list sent replies.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON line per record.")
+@click.pass_context
+def outbox_cmd(ctx: click.Context, show_all: bool, as_json: bool) -> None:
+    """List replies that are pending, failed or of unknown outcome (--all: every reply)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from socialwatch import outbox
+    from socialwatch.output import json_lines
+    from socialwatch.render import table
+
+    state: State = ctx.obj
+    rows = outbox.records(state.app, None if show_all else ("pending", "sending", "failed", "unknown"))
+    if as_json:
+        json_lines(rows)
+        return
+    if not rows:
+        click.echo("The outbox is clear: no pending, failed or unknown replies.", err=True)
+        return
+    click.echo(table([[r["id"], r["state"], r["mention_id"], r["agent"], r["updated_at"], r.get("error") or "", r["text"]]
+                      for r in rows], ["record", "state", "mention", "agent", "updated", "error", "text"]))
+
+
+@outbox_cmd.command("reconcile")
+@pass_state
+def outbox_reconcile(state: State) -> None:
+    """Ask the platforms whether replies of unknown outcome were posted, and settle them."""
+    from socialwatch import outbox
+
+    results = outbox.reconcile(state.app)
+    for record, result in results:
+        click.echo(f"{record['id']} ({record['mention_id']}): {result}")
+    if not results:
+        click.echo("Nothing to reconcile.", err=True)
+
+
+@outbox_cmd.command("retry")
+@click.argument("record_id", metavar="RECORD")
+@pass_state
+def outbox_retry(state: State, record_id: str) -> None:
+    """Send a failed reply again."""
+    from socialwatch import outbox
+
+    result = outbox.retry(state.app, record_id)
+    click.echo(f"{record_id}: {result.record['state']}")
+
+
+@cli.command()
+@click.argument("mention_id", metavar="ID")
+@click.option("--json", "as_json", is_flag=True, help="Print the audit entries as JSON lines.")
+@pass_state
+def history(state: State, mention_id: str, as_json: bool) -> None:
+    """Show the audit trail of one mention: every change, who made it and when."""
+    from socialwatch import audit
+    from socialwatch.output import json_lines
+    from socialwatch.render import table
+
+    app = state.app
+    entries = list(audit.read(app.store.audit_path, mention_id))
+    if as_json:
+        json_lines(entries)
+        return
+    if not entries:
+        app.store.get(mention_id)  # NotFound for an unknown id
+        click.echo(f"No recorded changes to {mention_id}.", err=True)
+        return
+    rows = []
+    for e in entries:
+        change = ", ".join(f"{k}: {_short(e['before'].get(k))} -> {_short(e['after'].get(k))}" for k in e.get("after", {})
+                           if k not in ("viewing",))
+        rows.append([e["at"], e["agent"], e["action"], change or (e.get("record") or "")])
+    click.echo(table(rows, ["at", "agent", "action", "change"]))
+
+
+def _short(value: Any) -> str:
+    text = value if isinstance(value, str) else repr(value)
+    return text if len(text) <= 40 else text[:39] + "…"
+
+
+# ---- team workflow ------------------------------------------------------------------------------
+def _done(mention: dict, what: str, as_json: bool = False) -> None:
+    from socialwatch.output import json_line, public
+
+    if as_json:
+        json_line(public(mention))
+    else:
+        click.echo(f"{mention['id']}: {what}")
+
+
+def _bulk(state: State, action: str, fn_name: str, ids: tuple[str, ...], where: bool, yes: bool,
+          older_than: str | None, below_priority: int | None, filters: dict[str, Any]) -> None:
+    from socialwatch import queue, workflow
+    from socialwatch.output import is_tty
+
+    app = state.app
+    if ids and where:
+        raise click.UsageError("give mention ids or --where filters, not both")
+    if not ids and not where:
+        raise click.UsageError("give one or more mention ids, or --where with filters")
+    fn = getattr(workflow, fn_name)
+    if where:
+        from socialwatch import poller
+
+        filters["older_than"] = poller.since_option(older_than) if older_than else None
+        filters["below_priority"] = below_priority
+        chosen = queue.select(app.store.open_mentions(), queue.Filters.from_options(filters))
+        if not chosen:
+            click.echo("No open mention matches.", err=True)
+            return
+        if not yes:
+            if not is_tty(sys.stdin):
+                raise click.UsageError(f"{len(chosen)} mentions match: add --yes to {action} them without a terminal")
+            click.confirm(f"{action.capitalize()} {len(chosen)} mentions?", abort=True, err=True)
+        ids = tuple(m["id"] for m in chosen)
+    for mid in ids:
+        _done(fn(app, mid), action + "d" if action.endswith("e") else action + "ed")
+
+
+def bulk_command(action: str, fn_name: str, doc: str) -> None:
+    @cli.command(action, help=doc)
+    @click.argument("ids", nargs=-1, metavar="[ID]...")
+    @click.option("--where", is_flag=True, help="Act on every open mention matching the filters below.")
+    @click.option("--yes", "-y", is_flag=True, help="Do not ask before acting on several mentions.")
+    @click.option("--older-than", metavar="AGE", help="With --where: only mentions older than AGE (e.g. 3d).")
+    @click.option("--below-priority", type=click.IntRange(0, 101), help="With --where: only mentions below this priority.")
+    @queue_filters
+    @pass_state
+    def command(state: State, ids: tuple[str, ...], where: bool, yes: bool, older_than: str | None,
+                below_priority: int | None, **filters: Any) -> None:
+        _bulk(state, action, fn_name, ids, where, yes, older_than, below_priority, filters)
+
+
+bulk_command("resolve", "resolve", "Resolve mentions (ids, or --where FILTERS for a bulk cleanup).")
+bulk_command("ignore", "ignore", "Ignore mentions that need no answer (ids, or --where FILTERS).")
+
+
+@cli.command()
+@click.argument("mention_id", metavar="ID")
+@pass_state
+def reopen(state: State, mention_id: str) -> None:
+    """Put a resolved or ignored mention back in the queue."""
+    from socialwatch import workflow
+
+    _done(workflow.reopen(state.app, mention_id), "reopened")
+
+
+@cli.command()
+@click.argument("mention_id", metavar="ID")
+@click.option("--to", "to", metavar="AGENT", help="Assign to this agent (default: yourself).")
+@pass_state
+def assign(state: State, mention_id: str, to: str | None) -> None:
+    """Assign a mention to an agent (yourself by default)."""
+    from socialwatch import workflow
+
+    agent = to or state.app.agent
+    _done(workflow.assign(state.app, mention_id, agent), f"assigned to {agent}")
+
+
+@cli.command()
+@click.argument("mention_id", metavar="ID")
+@pass_state
+def unassign(state: State, mention_id: str) -> None:
+    """Take a mention off its agent."""
+    from socialwatch import workflow
+
+    _done(workflow.assign(state.app, mention_id, None), "unassigned")
+
+
+@cli.command()
+@queue_filters
+@click.option("--json", "as_json", is_flag=True, help="Print the claimed mention as JSON.")
+@pass_state
+def claim(state: State, as_json: bool, **filters: Any) -> None:
+    """Take the next highest-priority unassigned mention (atomic: never handed out twice).
+
+    Exits 1 when there is nothing left to claim.
+    """
+    from socialwatch import queue, views, workflow
+
+    mention = workflow.claim(state.app, queue.Filters.from_options(filters))
+    if mention is None:
+        click.echo("Nothing to claim: no unassigned open mention matches.", err=True)
+        sys.exit(1)
+    if as_json:
+        _done(mention, "", as_json=True)
+    else:
+        click.echo(f"Claimed {mention['id']} for {state.app.agent}")
+        click.echo(views.mention_detail(mention, []))
+
+
+@cli.command()
+@click.argument("mention_id", metavar="ID")
+@click.argument("tags", nargs=-1, required=True)
+@pass_state
+def tag(state: State, mention_id: str, tags: tuple[str, ...]) -> None:
+    """Add tags to a mention."""
+    from socialwatch import workflow
+
+    m = workflow.tag(state.app, mention_id, list(tags))
+    _done(m, "tags " + ", ".join(m["tags"]))
+
+
+@cli.command()
+@click.argument("mention_id", metavar="ID")
+@click.argument("tags", nargs=-1, required=True)
+@pass_state
+def untag(state: State, mention_id: str, tags: tuple[str, ...]) -> None:
+    """Remove tags from a mention."""
+    from socialwatch import workflow
+
+    m = workflow.tag(state.app, mention_id, list(tags), remove=True)
+    _done(m, "tags " + (", ".join(m["tags"]) or "none"))
+
+
+@cli.command()
+@click.argument("mention_id", metavar="ID")
+@click.argument("text")
+@pass_state
+def note(state: State, mention_id: str, text: str) -> None:
+    """Add an internal note to a mention (never sent to the customer)."""
+    from socialwatch import workflow
+
+    _done(workflow.note(state.app, mention_id, text), "note added")
+
+
+@cli.command()
+@click.argument("mention_id", metavar="ID")
+@click.argument("value", metavar="N|auto")
+@pass_state
+def priority(state: State, mention_id: str, value: str) -> None:
+    """Override a mention's priority (0-100), or go back to the computed one with 'auto'."""
+    from socialwatch import workflow
+
+    if value == "auto":
+        number = None
+    else:
+        try:
+            number = int(value)
+        except ValueError:
+            raise click.BadParameter("expected 0-100 or auto", param_hint="N") from None
+        if not 0 <= number <= 100:
+            raise click.BadParameter("expected 0-100 or auto", param_hint="N")
+    m = workflow.set_priority(state.app, mention_id, number)
+    _done(m, f"priority {m['priority']}" + (" (manual)" if number is not None else " (computed)"))
+
+
+@cli.command()
+@click.argument("mention_id", metavar="ID")
+@click.argument("value", type=click.Choice(["negative", "neutral", "positive", "auto"]))
+@pass_state
+def sentiment(state: State, mention_id: str, value: str) -> None:
+    """Correct a mention's sentiment (kept beside VADER's and used in reports); 'auto' clears it."""
+    from socialwatch import workflow
+
+    m = workflow.set_sentiment(state.app, mention_id, None if value == "auto" else value)
+    _done(m, f"sentiment {m.get('sentiment_override') or 'computed'}")
+
+
+@cli.command()
+@click.argument("mention_id", metavar="ID")
+@click.option("--to", "team", required=True, metavar="TEAM", help="The team taking it over.")
+@click.option("--reason", required=True, help="Why it is escalated.")
+@pass_state
+def escalate(state: State, mention_id: str, team: str, reason: str) -> None:
+    """Hand a mention to a specialist team, with a reason."""
+    from socialwatch import workflow
+
+    _done(workflow.escalate(state.app, mention_id, team, reason), f"escalated to {team}")
+
+
+@cli.command()
+@click.argument("handle")
+@click.option("--json", "as_json", is_flag=True, help="Print the mentions as JSON lines.")
+@pass_state
+def customer(state: State, handle: str, as_json: bool) -> None:
+    """Show every mention of one customer (by handle) across sources, and their outcomes."""
+    from socialwatch import views
+    from socialwatch.output import json_lines, public
+
+    found = state.app.store.author_history(handle.lstrip("@"), limit=1000)
+    if as_json:
+        json_lines(public(m) for m in found)
+        return
+    if not found:
+        click.echo(f"No mentions by @{handle.lstrip('@')}.", err=True)
+        return
+    click.echo(views.queue_table(found))
+
+
 # ---- entry point --------------------------------------------------------------------------------
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI, turning errors into one line and an exit status."""

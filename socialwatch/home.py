@@ -32,7 +32,9 @@ def init_home(config_path: str | None, force: bool = False) -> tuple[pathlib.Pat
 
     config = load(path)
     paths.ensure_private_dir(config.data_dir)
-    templates = config.config_dir / "templates"
-    if not templates.exists():
-        paths.ensure_private_dir(templates)
+    from socialwatch import templates
+
+    saved = templates.path_for(config.config_dir)
+    if not saved.exists():
+        atomic_write(saved, templates.STARTER.encode("utf-8"))
     return path, config.data_dir, written

@@ -1,0 +1,276 @@
+"""Exactly-once replies: every reply goes through an outbox record with a state.
+
+    pending -> sending -> sent | failed | unknown
+
+1. Under the store lock, the record is created in state `sending` (after checking that no
+   other reply to this mention is sent or in flight: two agents replying at once, one wins,
+   the other is told who and since when). Its idempotency key is derived from the mention,
+   the text and the number of earlier sent replies.
+2. The responder is called outside the lock.
+3. Under the lock again, the record becomes `sent`, `failed` (the platform certainly did not
+   post: safe to retry) or `unknown` (the request may have gone through). The mention gets
+   first_response_at, its new status and the reply; everything is audited.
+
+A crash between 1 and 3 leaves the record `sending`; nothing is ever retried automatically.
+`reconcile` asks the responder whether such a reply exists and settles the record; `retry`
+re-sends a `failed` one.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from tinydb import Query
+
+from socialwatch import audit, model, textlimits
+from socialwatch.app import App
+from socialwatch.errors import ConfigError, Conflict, NotFound, SocialwatchError, UsageError
+from socialwatch.responders import OutcomeUnknown, ReplyFailed, Responder, ResponderContext, responder_class
+
+IN_FLIGHT = ("pending", "sending", "unknown")
+STATES = ("pending", "sending", "sent", "failed", "unknown")
+
+
+@dataclass
+class Outcome:
+    record: dict
+    mention: dict | None = None
+
+
+def idempotency_key(mention_id: str, text: str, attempt: int) -> str:
+    return hashlib.sha256(f"{mention_id}\n{attempt}\n{text}".encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+def responder_name(app: App, mention: dict) -> str:
+    """Which responder answers this mention: its source's, else one for its platform, else the default."""
+    cfg = app.config
+    source = cfg.sources.get(mention.get("source") or "") or {}
+    if source.get("responder"):
+        return source["responder"]
+    platform = mention.get("platform")
+    for name, table in cfg.responders.items():
+        if platform in (table.get("platforms") or []):
+            return name
+    for name, table in cfg.responders.items():
+        if table.get("type") == platform:
+            return name
+    for name, table in cfg.responders.items():
+        if table.get("default"):
+            return name
+    raise ConfigError(
+        f"no responder for {mention['id']} (platform {platform}, source {mention.get('source')}): "
+        "set `responder` on the source, `platforms` on a responder, or `default = true`",
+        path=str(cfg.path),
+    )
+
+
+def build_responder(app: App, name: str) -> Responder:
+    cfg = app.config
+    table = cfg.responders.get(name)
+    if table is None:
+        raise ConfigError(f"no responder named {name!r}", path=str(cfg.path))
+    resolved = cfg.resolve(table, f"responders.{name}")
+    try:
+        cls = responder_class(resolved["type"])
+    except KeyError:
+        raise ConfigError(f"unknown responder type {resolved['type']!r}", path=str(cfg.path), key=f"responders.{name}.type") from None
+    cls.check_config(name, resolved, str(cfg.path))
+    ctx = ResponderContext(name=name, brand=cfg.brand, config_dir=str(cfg.config_dir), data_dir=str(cfg.data_dir))
+    return cls(name, resolved, ctx)
+
+
+def default_visibility(mention: dict) -> str:
+    return "private" if mention.get("kind") == "dm" else "public"
+
+
+def _records_for(s: Any, mention_id: str) -> list[dict]:
+    return [dict(r) for r in s.outbox_table().search(Query().mention_id == mention_id)]
+
+
+def send(app: App, mention_id: str, text: str, *, visibility: str | None = None, again: bool = False,
+         resolve: bool = False, template: str | None = None) -> Outcome:
+    """Post a reply exactly once (see the module docstring); raises on refusal or failure."""
+    if not text.strip():
+        raise UsageError("the reply is empty")
+    store = app.store
+    now = model.iso(model.utcnow())
+    with store.session() as s:
+        mention = s.require(mention_id)
+        visibility = visibility or default_visibility(mention)
+        problem = textlimits.check(mention.get("platform") or "", text)
+        if problem:
+            raise UsageError(problem)
+        earlier = _records_for(s, mention_id)
+        busy = [r for r in earlier if r["state"] in IN_FLIGHT]
+        if busy:
+            r = busy[0]
+            raise Conflict(f"{r['agent']} is already replying to {mention_id} (since {r['created_at']}, state "
+                           f"{r['state']}); see `socialwatch outbox`")
+        sent = [r for r in earlier if r["state"] == "sent"]
+        if sent and not again:
+            r = sent[-1]
+            raise Conflict(f"{r['agent']} already replied to {mention_id} at {r['updated_at']}; "
+                           "use --again to send another reply")
+        responder = responder_name(app, mention)
+        key = idempotency_key(mention_id, text, len(sent))
+        record = {
+            "id": "r" + key[:10],
+            "mention_id": mention_id,
+            "idempotency_key": key,
+            "text": text,
+            "visibility": visibility,
+            "responder": responder,
+            "agent": app.agent,
+            "template": template,
+            "resolve": resolve,
+            "state": "sending",
+            "attempts": 1,
+            "created_at": now,
+            "updated_at": now,
+            "error": None,
+            "reply_id": None,
+            "url": None,
+        }
+        same = s.outbox_table().get(Query().idempotency_key == key)
+        if same is not None:  # the same text failed before: this is its retry, same key
+            record.update(id=same["id"], attempts=int(same.get("attempts", 1)) + 1, created_at=same["created_at"])
+            s.outbox_table().update(record, doc_ids=[same.doc_id])
+        else:
+            s.outbox_table().insert(record)
+        entry = audit.entry(app.agent, "reply-sending", mention_id, None, None, record=record["id"], visibility=visibility)
+        s.after_commit.append(lambda: audit.append(store.audit_path, [entry]))
+    return _deliver(app, record, mention)
+
+
+def _deliver(app: App, record: dict, mention: dict) -> Outcome:
+    responder = build_responder(app, record["responder"])
+    try:
+        post = responder.post_private if record["visibility"] == "private" else responder.post_public
+        result = post(mention, record["text"], record["idempotency_key"])
+    except ReplyFailed as exc:
+        _settle(app, record, "failed", error=str(exc))
+        raise
+    except OutcomeUnknown as exc:
+        _settle(app, record, "unknown", error=str(exc))
+        raise SocialwatchError(f"the reply's outcome is unknown ({exc}); run `socialwatch outbox reconcile`") from None
+    except SocialwatchError as exc:
+        _settle(app, record, "failed", error=str(exc))
+        raise
+    except Exception as exc:  # an unexpected error after the call may have left: never assume failure
+        _settle(app, record, "unknown", error=f"{type(exc).__name__}: {exc}")
+        raise SocialwatchError(f"the reply's outcome is unknown ({type(exc).__name__}); run `socialwatch outbox reconcile`") from None
+    finally:
+        responder.close()
+    state = "sent" if result.confirmed else "unknown"
+    return _settle(app, record, state, reply_id=result.reply_id, url=result.url,
+                   error=None if result.confirmed else "the platform did not confirm the reply; reconcile")
+
+
+def _settle(app: App, record: dict, state: str, **fields: Any) -> Outcome:
+    """Record the outcome; on `sent`, update the mention (first response, status, replies)."""
+    store = app.store
+    now = model.iso(model.utcnow())
+    with store.session() as s:
+        table = s.outbox_table()
+        stored = table.get(Query().id == record["id"])
+        if stored is None:
+            raise NotFound(f"outbox record {record['id']} vanished")
+        updated = {**dict(stored), **fields, "state": state, "updated_at": now}
+        table.update(updated, doc_ids=[stored.doc_id])
+        mention = s.get(record["mention_id"])
+        entries = [audit.entry(record["agent"], f"reply-{state}", record["mention_id"], None, None, record=record["id"],
+                               error=updated.get("error"))]
+        if state == "sent" and mention is not None:
+            before = copy.deepcopy(mention)
+            _apply_sent(mention, updated, now)
+            s.put(mention)
+            entries.append(audit.entry(record["agent"], "replied", mention["id"], before, mention, record=record["id"]))
+        s.after_commit.append(lambda: audit.append(store.audit_path, entries))
+    return Outcome(record=updated, mention=mention)
+
+
+def _apply_sent(mention: dict, record: dict, now: str) -> None:
+    mention["first_response_at"] = mention.get("first_response_at") or now
+    replies = list(mention.get("replies") or [])
+    replies.append({"record": record["id"], "at": now, "agent": record["agent"], "visibility": record["visibility"],
+                    "reply_id": record.get("reply_id"), "url": record.get("url")})
+    mention["replies"] = replies
+    mention["replied_by"] = record["agent"]
+    draft = mention.get("draft") or {}
+    if draft.get("text") == record["text"]:
+        mention["draft"] = None
+    if record.get("resolve"):
+        mention["status"] = "resolved"
+        mention["resolved_at"] = mention.get("resolved_at") or now
+    elif mention.get("status") in ("new", "open"):
+        mention["status"] = "pending"
+    if not mention.get("assignee"):
+        mention["assignee"] = record["agent"]
+
+
+def records(app: App, states: tuple[str, ...] | None = None) -> list[dict]:
+    """Outbox records, oldest first, optionally only in some states."""
+    from socialwatch.storage import read_json
+
+    data = read_json(app.store.outbox_path, "outbox") or {}
+    out = [r for r in data.get("replies", {}).values() if isinstance(r, dict)]
+    if states:
+        out = [r for r in out if r.get("state") in states]
+    return sorted(out, key=lambda r: r.get("created_at") or "")
+
+
+def _record(app: App, record_id: str) -> dict:
+    for r in records(app):
+        if r["id"] == record_id:
+            return r
+    raise NotFound(f"no outbox record {record_id!r}")
+
+
+def reconcile(app: App) -> list[tuple[dict, str]]:
+    """Settle every `sending`/`unknown` record by asking its responder; returns (record, result)."""
+    results = []
+    for r in records(app, ("sending", "unknown", "pending")):
+        mention = app.store.get(r["mention_id"])
+        responder = build_responder(app, r["responder"])
+        try:
+            found = responder.find_reply(mention, r)
+        except OutcomeUnknown as exc:
+            results.append((r, f"still unknown: {exc}"))
+            continue
+        except SocialwatchError as exc:
+            results.append((r, f"still unknown: {exc}"))
+            continue
+        finally:
+            responder.close()
+        if found is not None:
+            out = _settle(app, r, "sent", reply_id=found.reply_id, url=found.url, error=None)
+            results.append((out.record, "sent"))
+        else:
+            out = _settle(app, r, "failed", error="not found on the platform: it was not posted")
+            results.append((out.record, "failed"))
+    return results
+
+
+def retry(app: App, record_id: str) -> Outcome:
+    """Send a `failed` record again (same idempotency key)."""
+    store = app.store
+    with store.session() as s:
+        table = s.outbox_table()
+        stored = table.get(Query().id == record_id)
+        if stored is None:
+            raise NotFound(f"no outbox record {record_id!r}")
+        record = dict(stored)
+        if record["state"] != "failed":
+            raise Conflict(f"outbox record {record_id} is {record['state']}: only failed replies can be retried"
+                           + (" (reconcile it first)" if record["state"] in IN_FLIGHT else ""))
+        others = [r for r in _records_for(s, record["mention_id"]) if r["id"] != record_id and r["state"] in IN_FLIGHT]
+        if others:
+            raise Conflict(f"another reply to {record['mention_id']} is in flight ({others[0]['id']})")
+        record.update(state="sending", attempts=int(record.get("attempts", 1)) + 1, updated_at=model.iso(model.utcnow()),
+                      agent=app.agent)
+        table.update(record, doc_ids=[stored.doc_id])
+        mention = s.require(record["mention_id"])
+    return _deliver(app, record, mention)

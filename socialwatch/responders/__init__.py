@@ -1,0 +1,114 @@
+"""Responder plugins: where replies go.
+
+The contract (see `Responder`): a responder is built from its config table and posts a public
+reply to a mention (`post_public`) or a private message to its author (`post_private`), each
+with an idempotency key that the outbox derived from the mention and the text. It can also
+look up whether an earlier attempt went through (`find_reply`), which `outbox reconcile` uses
+to settle replies whose outcome was unknown.
+
+Outcomes: return a `SendResult`; raise `ReplyFailed` when the platform certainly did not post
+(4xx: bad credentials, rate limit, deleted or protected target: nothing to reconcile), and
+`OutcomeUnknown` when the request may have reached the platform (time-out, connection reset,
+5xx after sending): the outbox then records `unknown` and never retries by itself.
+
+Built-in types are looked up by name in `BUILTIN`; third-party ones register through the
+entry-point group `socialwatch.responders`. Platform libraries are imported inside the plugin.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from socialwatch.errors import ConfigError, SocialwatchError
+from socialwatch.sources import _entry_point, load_object
+
+BUILTIN = {
+    "outbox": "socialwatch.responders.outbox:OutboxResponder",
+    "twitter": "socialwatch.responders.twitter:TwitterResponder",
+    "reddit": "socialwatch.responders.reddit:RedditResponder",
+    "bluesky": "socialwatch.responders.bluesky:BlueskyResponder",
+    "mastodon": "socialwatch.responders.mastodon:MastodonResponder",
+}
+ENTRY_POINT_GROUP = "socialwatch.responders"
+COMMON_KEYS = {"type": str, "platforms": list, "default": bool}
+
+
+class ReplyFailed(SocialwatchError):
+    """The platform did not post the reply (safe to retry after fixing the cause)."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class OutcomeUnknown(SocialwatchError):
+    """The request may have been posted: reconcile before any retry."""
+
+
+@dataclass
+class SendResult:
+    """A posted reply: its platform id and URL; `confirmed` False when the platform did not say
+    (e.g. praw returning None although the reply was created)."""
+
+    reply_id: str | None = None
+    url: str | None = None
+    confirmed: bool = True
+
+
+@dataclass
+class ResponderContext:
+    name: str
+    brand: dict
+    config_dir: str
+    data_dir: str
+
+
+class Responder:
+    """Base class for responder plugins."""
+
+    type_name: ClassVar[str] = ""
+    settings: ClassVar[dict[str, Any]] = {}
+    required: ClassVar[tuple[str, ...]] = ()
+    secrets: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, name: str, config: dict, context: ResponderContext) -> None:
+        self.name = name
+        self.config = config
+        self.context = context
+
+    @classmethod
+    def check_config(cls, name: str, table: dict, path: str | None = None) -> None:
+        allowed = {**COMMON_KEYS, **cls.settings}
+        for key in cls.required:
+            if key not in table:
+                raise ConfigError("missing required key", path=path, key=f"responders.{name}.{key}")
+        for key, value in table.items():
+            want = allowed.get(key)
+            if want is not None and not isinstance(value, want):
+                raise ConfigError("wrong type", path=path, key=f"responders.{name}.{key}")
+
+    def post_public(self, mention: dict, text: str, key: str) -> SendResult:  # pragma: no cover - interface
+        """Reply in the mention's thread."""
+        raise NotImplementedError
+
+    def post_private(self, mention: dict, text: str, key: str) -> SendResult:  # pragma: no cover - interface
+        """Send a private message to the mention's author."""
+        raise NotImplementedError
+
+    def find_reply(self, mention: dict, record: dict) -> SendResult | None:
+        """An earlier attempt (the outbox `record`) that went through, or None if it did not.
+
+        Raise OutcomeUnknown when the platform cannot tell right now.
+        """
+        raise OutcomeUnknown(f"responder {self.name} cannot look up earlier replies")
+
+    def close(self) -> None:
+        """Release clients and connections."""
+
+
+def responder_class(type_name: str) -> type[Responder]:
+    target = BUILTIN.get(type_name) or _entry_point(ENTRY_POINT_GROUP, type_name)
+    if target is None:
+        raise KeyError(type_name)
+    return load_object(target)

@@ -147,8 +147,9 @@ def queue_filters(f: Any) -> Any:
 @queue_filters
 @click.option("--limit", "-n", type=click.IntRange(min=1), default=None, help="Show at most N mentions.")
 @click.option("--json", "as_json", is_flag=True, help="Print the queue as JSON lines and exit.")
+@click.option("--list", "as_list", is_flag=True, help="Print the queue as a table and exit.")
 @pass_state
-def triage(state: State, limit: int | None, as_json: bool, **filters: Any) -> None:
+def triage(state: State, limit: int | None, as_json: bool, as_list: bool, **filters: Any) -> None:
     """Work the queue, highest priority first.
 
     On a terminal this is interactive: each mention is shown with its score reasons and the
@@ -163,6 +164,11 @@ def triage(state: State, limit: int | None, as_json: bool, **filters: Any) -> No
     items = queue.select(app.store.open_mentions(), queue.Filters.from_options(filters))
     if limit:
         items = items[:limit]
+    if as_list:
+        from socialwatch import views
+
+        click.echo(views.queue_table(items) if items else "The queue is empty.")
+        return
     if as_json or not (is_tty(sys.stdout) and is_tty(sys.stdin)):
         json_lines(public(m) for m in items)
         return
@@ -717,6 +723,69 @@ def customer(state: State, handle: str, as_json: bool) -> None:
         click.echo(f"No mentions by @{handle.lstrip('@')}.", err=True)
         return
     click.echo(views.queue_table(found))
+
+
+# ---- export -------------------------------------------------------------------------------------
+@cli.command()
+@click.option("--output", "-o", metavar="FILE", help="Write to FILE instead of stdout.")
+@click.option("--format", "fmt", type=click.Choice(["csv", "jsonl", "xlsx"]), default="csv", show_default=True)
+@click.option("--columns", metavar="A,B,...", help="CSV/XLSX columns to write, in this order (see --list-columns).")
+@click.option("--list-columns", is_flag=True, help="List the columns with their meaning and exit.")
+@click.option("--bom", is_flag=True, help="Start the CSV with a UTF-8 byte-order mark (for Excel).")
+@click.option("--since", metavar="AGE|DATE", help="Only mentions posted since (e.g. 7d or 2026-11-01).")
+@click.option("--until", metavar="AGE|DATE", help="Only mentions posted before.")
+@click.option("--complaints", is_flag=True, help="Only complaints (negative or angry).")
+@queue_filters
+@pass_state
+def export(state: State, output: str | None, fmt: str, columns: str | None, list_columns: bool, bom: bool,
+           since: str | None, until: str | None, complaints: bool, **filters: Any) -> None:
+    """Export mentions (open and closed) to CSV, JSON lines or XLSX, spreadsheet-safe.
+
+    Cells that a spreadsheet would run as a formula (starting with = + - @ TAB CR) are prefixed
+    with a quote. Streams with bounded memory; a progress bar only on a terminal.
+    """
+    from socialwatch import export as ex
+    from socialwatch import poller, queue
+    from socialwatch.output import is_tty
+
+    if list_columns:
+        for name, (_, doc) in ex.COLUMNS.items():
+            click.echo(f"{name:20} {doc}")
+        return
+    app = state.app
+    cols = ex.choose_columns(columns)
+    filters["since"] = poller.since_option(since)
+    filters["until"] = poller.since_option(until)
+    chosen = ex.select(app.store.iter_all(), queue.Filters.from_options(filters), complaints)
+    if fmt == "xlsx":
+        if not output:
+            raise click.UsageError("XLSX needs --output FILE")
+        n = ex.write_xlsx(chosen, output, cols)
+        click.echo(f"Exported {n} mentions to {output}", err=True)
+        return
+    bar = None
+    tick = None
+    if output and is_tty(sys.stderr):
+        bar = click.progressbar(length=sum(app.store.count().values()), label="Exporting", file=sys.stderr)
+        bar.__enter__()
+        tick = lambda: bar.update(1)  # noqa: E731
+    from socialwatch.storage import atomic_write_text
+
+    def write(out: Any) -> int:
+        if fmt == "jsonl":
+            return ex.write_jsonl(chosen, out, tick)
+        return ex.write_csv(chosen, out, cols, bom=bom, tick=tick)
+
+    try:
+        if output:
+            n = atomic_write_text(output, write)
+        else:
+            n = write(sys.stdout)
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+    if output:
+        click.echo(f"Exported {n} mentions to {output}", err=True)
 
 
 # ---- entry point --------------------------------------------------------------------------------

@@ -53,6 +53,29 @@ def atomic_write(path: pathlib.Path, payload: bytes) -> None:
         pass
 
 
+def atomic_write_text(path: str | os.PathLike, write: Any) -> Any:
+    """Call write(stream) on a temp file beside `path`, then move it into place atomically.
+
+    A failed export never leaves a half-written file where the old one was.
+    """
+    target = pathlib.Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            result = write(fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    return result
+
+
 def read_json(path: pathlib.Path, kind: str) -> dict | None:
     """Load one of our JSON files; None if it does not exist; StoreError if corrupt or foreign."""
     try:

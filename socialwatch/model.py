@@ -210,8 +210,8 @@ def normalize(record: Any, *, platform: str, source: str, now: datetime | None =
         "lang": _str(record, "lang", limit=20),
         "created_at": created_at,
         "fetched_at": iso(now),
-        "conversation_id": _str(record, "conversation_id", limit=200),
-        "in_reply_to": _str(record, "in_reply_to", limit=200),
+        "conversation_id": _qualified(_str(record, "conversation_id", limit=200), plat),
+        "in_reply_to": _qualified(_str(record, "in_reply_to", limit=200), plat),
         "metrics": _metrics(record.get("metrics")),
         "status": "new",
         "assignee": None,
@@ -224,6 +224,13 @@ def normalize(record: Any, *, platform: str, source: str, now: datetime | None =
         mention["truncated"] = True
     _keep_workflow(record, mention)
     return mention
+
+
+def _qualified(ref: str | None, platform: str) -> str | None:
+    """Thread references as full ids ("twitter:123"), whatever form the source gave."""
+    if not ref:
+        return None
+    return ref if ":" in ref else make_id(platform, ref)
 
 
 def _keep_workflow(record: dict, mention: dict) -> None:

@@ -41,6 +41,7 @@ class PollReport:
     state: str = "ok"
     busy: bool = False
     duration: float = 0.0
+    newest: str | None = None  # created_at of the newest item fetched
     new_ids: list[str] = field(default_factory=list)
 
     @property
@@ -159,6 +160,8 @@ def _run(app: App, source: Source, report: PollReport, stop: Callable[[], bool] 
         report.new_ids.extend(result.new)
         report.duplicates += len(result.duplicates)
         for m in mentions:
+            if report.newest is None or (m.get("created_at") or "") > report.newest:
+                report.newest = m.get("created_at")
             if m["id"] in stored:
                 report.angry += bool(m["score"].get("angry"))
                 report.viral += bool(m["score"].get("viral"))
@@ -212,8 +215,8 @@ def _record(app: App, name: str, report: PollReport) -> None:
             gaps = list(health.get("gaps") or [])
             gaps.extend({"at": model.iso(now), "note": g} for g in report.gaps)
             health["gaps"] = gaps[-20:]
-        if report.new:
-            health["newest_item_at"] = model.iso(now)
+        if report.newest and report.newest > (health.get("newest_item_at") or ""):
+            health["newest_item_at"] = report.newest
         polls = list(st.get("polls") or [])
         polls.append({"at": model.iso(now), **{k: v for k, v in report.as_dict().items() if k != "skipped"},
                       "skipped": len(report.skipped)})

@@ -305,6 +305,7 @@ def table(
     max_width: int | None = None,
     align: dict[int, str] | None = None,
     styler: Callable[[int, int, str], str] | None = None,
+    shrink: list[int] | None = None,
 ) -> str:
     """Render a plain-text table: header line, a "─" separator line, then one line per row.
 
@@ -314,6 +315,9 @@ def table(
     terminal width from :func:`shutil.get_terminal_size`), the widest column is shrunk with
     :func:`truncate` (left/centre-aligned columns first, right-aligned ones, usually numbers, last),
     never below 3 columns.
+
+    `shrink` lists the columns to shrink before any other (e.g. a free-text column, so that
+    ids stay whole and can be copied into the next command).
 
     `align` maps a column index to "l"/"r"/"c" (or "left"/"right"/"center", "<"/">"/"^").
     `styler(row, column, padded_cell) -> str` may wrap the already safe, padded cell in
@@ -350,7 +354,8 @@ def table(
     widths = [min(w, cap) for w in widths]
 
     excess = sum(widths) + gaps - max_width
-    for shrinkable in ([c for c in range(ncols) if hows[c] != "r"], list(range(ncols))):
+    passes = [[c for c in (shrink or []) if 0 <= c < ncols], [c for c in range(ncols) if hows[c] != "r"], list(range(ncols))]
+    for shrinkable in passes:
         while excess > 0:
             candidates = [c for c in shrinkable if widths[c] > _MIN_COLUMN]
             if not candidates:

@@ -75,7 +75,7 @@ def reasons_table(score: dict) -> str:
         rows.append([str(r.get("factor", "")), f"{c:+.0f}" if isinstance(c, (int, float)) else str(c), str(r.get("detail", ""))])
     if not rows:
         return "  (no factors)"
-    return table(rows, ["factor", "points", "detail"], align={1: "right"})
+    return table(rows, ["factor", "points", "detail"], align={1: "right"}, shrink=[2])
 
 
 def mention_detail(m: dict, history: list[dict]) -> str:
@@ -125,7 +125,7 @@ def mention_detail(m: dict, history: list[dict]) -> str:
         lines.append(f"Earlier mentions by this author ({len(history)}):")
         rows = [[ago(h.get("created_at")), safe(h.get("source") or ""), str(h.get("status")), str(model.effective_priority(h)),
                  safe(h.get("text") or "")] for h in history]
-        lines.append(table(rows, ["age", "source", "status", "prio", "text"]))
+        lines.append(table(rows, ["age", "source", "status", "prio", "text"], shrink=[4]))
     else:
         lines.append("No earlier mentions by this author.")
     return "\n".join(lines)
@@ -134,7 +134,7 @@ def mention_detail(m: dict, history: list[dict]) -> str:
 def queue_table(items: list[dict]) -> str:
     rows = [[str(model.effective_priority(m)), flags(m), ago(m.get("created_at")), safe(m.get("id") or ""),
              "@" + safe((m.get("author") or {}).get("handle") or "?"), safe(m.get("text") or "")] for m in items]
-    return table(rows, ["prio", "flags", "age", "id", "author", "text"], align={0: "right"})
+    return table(rows, ["prio", "flags", "age", "id", "author", "text"], align={0: "right"}, shrink=[5, 4])
 
 
 def score_explanation(text: str, score: dict) -> str:
@@ -149,4 +149,4 @@ def sources_table(rows: list[dict]) -> str:
             safe(r.get("last_error") or "")] for r in rows]
     if not out:
         return "No sources configured."
-    return table(out, ["source", "type", "state", "last success", "lag", "calls today", "last error"])
+    return table(out, ["source", "type", "state", "last success", "lag", "calls today", "last error"], shrink=[6])

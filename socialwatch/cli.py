@@ -101,6 +101,7 @@ def poll(state: State, sources: tuple[str, ...], since: str | None, wait: bool, 
     poller.check_sources(app, names)
     when = poller.since_option(since)
     failed = 0
+    new_ids: list[str] = []
     for name in names:
         report = poller.poll_source(app, name, since=when, wait=wait)
         if as_json:
@@ -121,8 +122,25 @@ def poll(state: State, sources: tuple[str, ...], since: str | None, wait: bool, 
                 f"{name}: {report.new} new, {report.duplicates} duplicates, {report.angry} angry, "
                 f"{report.viral} viral ({report.duration:.1f}s)"
             )
+        new_ids += report.new_ids
+    _run_alerts(app, new_ids)
     if failed:
         sys.exit(1)
+
+
+def _run_alerts(app: Any, new_ids: list[str]) -> None:
+    """Alert rules after a cron poll (the daemon runs them itself); never fails the poll."""
+    from socialwatch import alerts, logs
+
+    alerter = alerts.Alerter(app)
+    if not alerter.enabled:
+        return
+    logs.setup("text")
+    try:
+        alerter.after_poll(new_ids)
+        alerter.periodic()
+    except SocialwatchError as exc:
+        click.echo(f"Warning: alerts: {exc}", err=True)
 
 
 # ---- triage -------------------------------------------------------------------------------------
@@ -723,6 +741,52 @@ def customer(state: State, handle: str, as_json: bool) -> None:
         click.echo(f"No mentions by @{handle.lstrip('@')}.", err=True)
         return
     click.echo(views.queue_table(found))
+
+
+# ---- daemon and health ---------------------------------------------------------------------------
+@cli.command()
+@click.option("--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Log line format.")
+@click.option("--log-file", metavar="PATH", help="Log to this file (rotated at 10 MB, 5 kept) instead of stderr.")
+@click.option("--verbose", "-v", is_flag=True, help="Log debug details too.")
+@pass_state
+def run(state: State, log_format: str, log_file: str | None, verbose: bool) -> None:
+    """Run the polling daemon: each source on its own interval, until SIGTERM/SIGINT.
+
+    SIGHUP (or a changed config file) reloads the configuration; a bad new config is logged and
+    the running one kept. Logs one line per poll per source.
+    """
+    import logging
+
+    from socialwatch import logs
+    from socialwatch.scheduler import Daemon
+
+    logs.setup(log_format, log_file, logging.DEBUG if verbose else logging.INFO)
+    sys.exit(Daemon(state.config_path, state.agent_name).run())
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON object.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "prometheus"]), default="text", help="Output format.")
+@pass_state
+def health(state: State, as_json: bool, fmt: str) -> None:
+    """Check sources, backlog and SLAs. Exit 0 healthy, 1 degraded, 2 failing.
+
+    Works as a Docker HEALTHCHECK, a Nagios check or (with --format prometheus) a node-exporter
+    textfile collector.
+    """
+    from socialwatch import health as health_mod
+    from socialwatch.output import json_line
+
+    report = health_mod.summary(state.app)
+    if as_json or fmt == "json":
+        json_line(report)
+    elif fmt == "prometheus":
+        click.echo(health_mod.prometheus(report), nl=False)
+    else:
+        from socialwatch import views
+
+        click.echo(views.health_text(report))
+    sys.exit(report["exit_code"])
 
 
 # ---- export -------------------------------------------------------------------------------------

@@ -219,6 +219,10 @@ def validate(config: Config) -> None:
         raise ConfigError(f"unknown store backend {backend!r} (known: tinydb)", path=path, key="store.backend")
     if "path" in store and not isinstance(store["path"], str):
         raise ConfigError("expected a string", path=path, key="store.path")
+    if "sla" in data:
+        from socialwatch.sla import policy
+
+        policy(data["sla"], path)
     # [scoring] is checked by scoring.Scorer when a command scores (it needs VADER loaded).
 
 

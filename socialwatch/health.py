@@ -54,3 +54,100 @@ def source_rows(app: App, now: datetime | None = None) -> list[dict]:
             }
         )
     return rows
+
+
+def _dir_size(path) -> int:
+    total = 0
+    for p in path.rglob("*"):
+        try:
+            if p.is_file():
+                total += p.stat().st_size
+        except OSError:
+            pass
+    return total
+
+
+def summary(app: App, now: datetime | None = None) -> dict:
+    """Everything `socialwatch health` reports, with the overall state and exit status.
+
+    healthy (0): every enabled source ok; degraded (1): a source degraded, never polled, or
+    open mentions past their first-response target; failing (2): a source failing or not
+    entitled.
+    """
+    from socialwatch import sla
+    from socialwatch.model import effective_priority
+
+    now = now or model.utcnow()
+    rows = source_rows(app, now)
+    policy = sla.policy(app.config.table("sla"), str(app.config.path))
+    open_items = app.store.open_mentions()
+    unanswered = [m for m in open_items if not m.get("first_response_at")]
+    oldest = min(unanswered, key=lambda m: m.get("created_at") or "", default=None)
+    breaches = [m for m in unanswered if sla.breached(policy, m, now, effective_priority(m))]
+    counts = app.store.count()
+    enabled = [r for r in rows if r["enabled"]]
+    if any(r["state"] in ("failing", "not entitled") for r in enabled):
+        state, code = "failing", 2
+    elif any(r["state"] != "ok" for r in enabled) or breaches:
+        state, code = "degraded", 1
+    else:
+        state, code = "healthy", 0
+    return {
+        "state": state,
+        "exit_code": code,
+        "checked_at": model.iso(now),
+        "sources": rows,
+        "store": {"open": counts["open"], "archived": counts["archived"], "bytes": _dir_size(app.store.data_dir)},
+        "backlog": len(open_items),
+        "unanswered": len(unanswered),
+        "oldest_unanswered": None if oldest is None else {
+            "id": oldest["id"], "created_at": oldest.get("created_at"), "age_seconds": _age(oldest.get("created_at"), now)},
+        "sla_breaches": len(breaches),
+        "sla_breach_ids": [m["id"] for m in breaches[:50]],
+    }
+
+
+_STATE_VALUE = {"ok": 0, "degraded": 1, "never polled": 1, "failing": 2, "not entitled": 2, "disabled": -1}
+
+
+def prometheus(report: dict) -> str:
+    """The report in the Prometheus text exposition format (for the node exporter's textfile collector)."""
+
+    def label(value: str) -> str:
+        return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+    out = [
+        "# HELP socialwatch_up Overall state: 0 healthy, 1 degraded, 2 failing.",
+        "# TYPE socialwatch_up gauge",
+        f"socialwatch_up {report['exit_code']}",
+        "# HELP socialwatch_backlog Open mentions.",
+        "# TYPE socialwatch_backlog gauge",
+        f"socialwatch_backlog {report['backlog']}",
+        "# HELP socialwatch_unanswered Open mentions without a first response.",
+        "# TYPE socialwatch_unanswered gauge",
+        f"socialwatch_unanswered {report['unanswered']}",
+        "# HELP socialwatch_sla_breaches Unanswered mentions past their first-response target.",
+        "# TYPE socialwatch_sla_breaches gauge",
+        f"socialwatch_sla_breaches {report['sla_breaches']}",
+        "# HELP socialwatch_oldest_unanswered_seconds Age of the oldest unanswered mention.",
+        "# TYPE socialwatch_oldest_unanswered_seconds gauge",
+        f"socialwatch_oldest_unanswered_seconds {(report['oldest_unanswered'] or {}).get('age_seconds') or 0:.0f}",
+        "# HELP socialwatch_store_bytes Size of the data directory.",
+        "# TYPE socialwatch_store_bytes gauge",
+        f"socialwatch_store_bytes {report['store']['bytes']}",
+        "# HELP socialwatch_source_state Source state: 0 ok, 1 degraded, 2 failing, -1 disabled.",
+        "# TYPE socialwatch_source_state gauge",
+    ]
+    for r in report["sources"]:
+        out.append(f'socialwatch_source_state{{source="{label(r["name"])}",type="{label(str(r["type"]))}"}} '
+                   f"{_STATE_VALUE.get(r['state'], 1)}")
+    out += ["# HELP socialwatch_source_lag_seconds Age of the newest item of each source.",
+            "# TYPE socialwatch_source_lag_seconds gauge"]
+    for r in report["sources"]:
+        if r["lag_seconds"] is not None:
+            out.append(f'socialwatch_source_lag_seconds{{source="{label(r["name"])}"}} {r["lag_seconds"]:.0f}')
+    out += ["# HELP socialwatch_source_calls_today API requests made today (UTC).",
+            "# TYPE socialwatch_source_calls_today counter"]
+    for r in report["sources"]:
+        out.append(f'socialwatch_source_calls_today{{source="{label(r["name"])}"}} {r["calls_today"]}')
+    return "\n".join(out) + "\n"

@@ -140,7 +140,9 @@ def poll_source(
 def _run(app: App, source: Source, report: PollReport, stop: Callable[[], bool] | None) -> None:
     name = source.name
     state = app.store.source_states().get(name, {})
-    _check_budget(source, state)
+    left = _check_budget(source, state)
+    if left is not None:
+        source.context.extra["max_calls"] = left
     source.cursor = state.get("cursor")
     for batch in source.fetch():
         report.calls += batch.calls
@@ -151,6 +153,11 @@ def _run(app: App, source: Source, report: PollReport, stop: Callable[[], bool] 
         report.fetched += len(mentions)
         with app.store.session() as s:
             result = s.add(mentions)
+            if result.new:
+                from socialwatch.alerts import record_hourly
+
+                fresh = set(result.new)
+                record_hourly(app, [m for m in mentions if m["id"] in fresh], s)
             if batch.cursor is not None:
                 st = s.source_state(name)
                 st["cursor"] = batch.cursor
@@ -172,10 +179,11 @@ def _run(app: App, source: Source, report: PollReport, stop: Callable[[], bool] 
             break
 
 
-def _check_budget(source: Source, state: dict) -> None:
+def _check_budget(source: Source, state: dict) -> int | None:
+    """Raise BudgetExhausted when today's requests are spent; else the requests left (None: no limit)."""
     limit = source.config.get("max_requests_per_day")
     if not limit:
-        return
+        return None
     today = model.utcnow().date().isoformat()
     calls = (state.get("health") or {}).get("calls_today") or {}
     used = calls.get("count", 0) if calls.get("date") == today else 0
@@ -184,6 +192,7 @@ def _check_budget(source: Source, state: dict) -> None:
             f"source {source.name}: the daily request budget is spent ({used}/{limit} requests today, "
             "max_requests_per_day); polling resumes tomorrow (UTC)"
         )
+    return limit - used
 
 
 def _record(app: App, name: str, report: PollReport) -> None:

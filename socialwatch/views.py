@@ -150,3 +150,16 @@ def sources_table(rows: list[dict]) -> str:
     if not out:
         return "No sources configured."
     return table(out, ["source", "type", "state", "last success", "lag", "calls today", "last error"], shrink=[6])
+
+
+def health_text(report: dict) -> str:
+    lines = [f"socialwatch: {report['state'].upper()}"]
+    lines.append(sources_table(report["sources"]))
+    store = report["store"]
+    lines.append("")
+    lines.append(f"store: {store['open']} open, {store['archived']} closed, {store['bytes'] / 1e6:.1f} MB")
+    oldest = report.get("oldest_unanswered")
+    lines.append(f"backlog: {report['backlog']} open, {report['unanswered']} unanswered"
+                 + (f", oldest {safe(oldest['id'])} ({ago(oldest['created_at'])})" if oldest else ""))
+    lines.append(f"SLA breaches: {report['sla_breaches']}")
+    return "\n".join(lines)

@@ -1,0 +1,230 @@
+"""`socialwatch run`: the polling daemon (APScheduler 3.x BlockingScheduler).
+
+One interval job per enabled source (its own `interval`, with jitter), `max_instances=1`,
+coalescing, and a misfire grace of half an interval. Each job polls through `poller.poll_source`,
+which holds the source's inter-process lock, so a cron `poll` beside the daemon never polls the
+same source at once. A failing source backs off exponentially (interval × 2^failures, capped)
+and recovers by itself; it never stops the others.
+
+Signals: SIGTERM/SIGINT stop gracefully (running polls finish their current batch and store it,
+then the scheduler shuts down, exit 0); SIGHUP, or a change of the config file's contents,
+reloads the configuration (a bad new config is logged and the old one keeps running).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import pathlib
+import random
+import signal
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from socialwatch import model
+from socialwatch.app import App
+from socialwatch.errors import SocialwatchError
+from socialwatch.logs import log
+
+DEFAULT_INTERVAL = 300.0
+BACKOFF_CAP = 3600.0
+WATCH_EVERY = 5.0  # seconds between checks of the config file
+HOUSEKEEPING_EVERY = 60.0  # seconds between alert checks that are not tied to a poll
+
+
+class Daemon:
+    """The long-running poller; `run()` blocks until a stop signal."""
+
+    def __init__(self, config_path: str | None, agent: str | None = None) -> None:
+        self.config_path = config_path
+        self.agent = agent
+        self.app = App(config_path, agent=agent)
+        self.stopping = threading.Event()
+        self.failures: dict[str, int] = {}
+        self._config_digest = self._digest()
+        self.scheduler: Any = None
+        self.polls = 0
+        self._last_periodic = 0.0
+
+    # ---- configuration -------------------------------------------------------------------
+    def _config_file(self) -> pathlib.Path:
+        return self.app.config.path
+
+    def _digest(self) -> str | None:
+        try:
+            return hashlib.sha256(self._config_file().read_bytes()).hexdigest()
+        except (OSError, SocialwatchError):
+            return None
+
+    def _check(self, app: App) -> None:
+        """Validate everything a poll needs, so a bad config fails at start (or at reload)."""
+        from socialwatch import poller
+
+        names = list(app.config.enabled_sources())
+        poller.check_sources(app, names)
+        for name in names:
+            poller.build_source(app, name, one_shot=False).close()
+        app.scorer  # noqa: B018 - load and validate [scoring] now
+        from socialwatch import alerts
+
+        alerts.Alerter(app)  # validate [alerts]
+
+    def reload(self, reason: str) -> bool:
+        """Load the config again; keep the old one (and say why) if the new one is bad."""
+        candidate = App(self.config_path, agent=self.agent)
+        try:
+            self._check(candidate)
+        except SocialwatchError as exc:
+            log(logging.ERROR, "config reload failed; keeping the running configuration", reason=reason, error=str(exc))
+            self._config_digest = self._digest()
+            return False
+        self.app = candidate
+        self._config_digest = self._digest()
+        self.failures.clear()
+        self._schedule()
+        log(logging.INFO, "configuration reloaded", reason=reason, sources=",".join(self.app.config.enabled_sources()))
+        return True
+
+    # ---- jobs ----------------------------------------------------------------------------
+    def _interval(self, name: str) -> float:
+        table = self.app.config.sources.get(name, {})
+        return model.parse_duration(table.get("interval", DEFAULT_INTERVAL)).total_seconds()
+
+    def _schedule(self) -> None:
+        sched = self.scheduler
+        for job in sched.get_jobs():
+            if job.id.startswith("poll:"):
+                job.remove()
+        now = datetime.now(UTC)
+        for name in self.app.config.enabled_sources():
+            interval = max(self._interval(name), 1.0)
+            sched.add_job(
+                self.poll_job,
+                "interval",
+                args=[name],
+                id=f"poll:{name}",
+                seconds=interval,
+                jitter=min(interval * 0.1, 30.0),
+                max_instances=1,
+                coalesce=True,
+                misfire_grace_time=max(int(interval / 2), 1),
+                next_run_time=now,
+                replace_existing=True,
+            )
+
+    def poll_job(self, name: str) -> None:
+        """One poll of one source; errors are recorded, logged and backed off, never raised."""
+        from socialwatch import poller
+
+        if self.stopping.is_set():
+            return
+        app = self.app
+        try:
+            report = poller.poll_source(app, name, one_shot=False, stop=self.stopping.is_set)
+        except SocialwatchError as exc:  # a config problem (e.g. a variable unset since start)
+            log(logging.ERROR, f"poll {name} failed", source=name, error=str(exc))
+            self._backoff(name)
+            return
+        except Exception as exc:  # a bug must not kill the daemon or the job
+            log(logging.ERROR, f"poll {name} crashed", source=name, error=f"{type(exc).__name__}: {exc}")
+            self._backoff(name)
+            return
+        self.polls += 1
+        fields = {"source": name, "new": report.new, "duplicates": report.duplicates, "angry": report.angry,
+                  "viral": report.viral, "calls": report.calls, "duration": round(report.duration, 3),
+                  "state": report.state, "errors": 0 if report.ok else 1}
+        if report.busy:
+            log(logging.INFO, f"poll {name} skipped: another process is polling it", **fields)
+            return
+        if report.error:
+            log(logging.WARNING, f"poll {name} failed", **fields, error=report.error)
+            self._backoff(name)
+        else:
+            log(logging.INFO, f"poll {name}", **fields)
+            if self.failures.pop(name, 0):
+                self._reset(name)
+        for gap in report.gaps:
+            log(logging.WARNING, f"poll {name}: gap", source=name, note=gap)
+        self._alert(report.new_ids)
+
+    def _backoff(self, name: str) -> None:
+        n = self.failures.get(name, 0) + 1
+        self.failures[name] = n
+        delay = min(self._interval(name) * (2 ** min(n, 16)), BACKOFF_CAP)
+        delay = delay * random.uniform(0.9, 1.1)
+        try:
+            self.scheduler.modify_job(f"poll:{name}", next_run_time=datetime.now(UTC) + timedelta(seconds=delay))
+        except Exception:  # the job may be gone after a reload
+            return
+        log(logging.INFO, f"backing off {name}", source=name, failures=n, next_poll_in=round(delay, 1))
+
+    def _reset(self, name: str) -> None:
+        interval = self._interval(name)
+        try:
+            self.scheduler.modify_job(f"poll:{name}", next_run_time=datetime.now(UTC) + timedelta(seconds=interval))
+        except Exception:
+            pass
+
+    def _alert(self, new_ids: list[str]) -> None:
+        try:
+            from socialwatch import alerts
+
+            alerts.Alerter(self.app).after_poll(new_ids)
+        except Exception as exc:
+            log(logging.ERROR, "alerts failed", error=f"{type(exc).__name__}: {exc}")
+
+    def housekeeping(self) -> None:
+        """Reload on a changed config file; run the alert checks that are not tied to a poll."""
+        digest = self._digest()
+        if digest is not None and digest != self._config_digest:
+            self.reload("config file changed")
+        if time.monotonic() - self._last_periodic < HOUSEKEEPING_EVERY:
+            return
+        self._last_periodic = time.monotonic()
+        try:
+            from socialwatch import alerts
+
+            alerts.Alerter(self.app).periodic()
+        except Exception as exc:
+            log(logging.ERROR, "alerts failed", error=f"{type(exc).__name__}: {exc}")
+
+    # ---- lifecycle -----------------------------------------------------------------------
+    def _stop(self, signum: int, frame: Any) -> None:
+        if self.stopping.is_set():
+            return
+        self.stopping.set()
+        log(logging.INFO, f"received {signal.Signals(signum).name}: finishing running polls and stopping")
+        threading.Thread(target=self._shutdown, daemon=True).start()
+
+    def _shutdown(self) -> None:
+        try:
+            self.scheduler.shutdown(wait=True)
+        except Exception:
+            pass
+
+    def _hup(self, signum: int, frame: Any) -> None:
+        threading.Thread(target=self.reload, args=("SIGHUP",), daemon=True).start()
+
+    def run(self) -> int:
+        """Start polling; returns the exit status (0 after a graceful stop)."""
+        from apscheduler.executors.pool import ThreadPoolExecutor
+        from apscheduler.schedulers.blocking import BlockingScheduler
+
+        self._check(self.app)
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)
+        sources = list(self.app.config.enabled_sources())
+        workers = max(2, min(len(sources) + 1, 10))
+        self.scheduler = BlockingScheduler(executors={"default": ThreadPoolExecutor(workers)}, timezone=UTC)
+        self._schedule()
+        self.scheduler.add_job(self.housekeeping, "interval", seconds=WATCH_EVERY, id="housekeeping", max_instances=1,
+                               coalesce=True, misfire_grace_time=int(WATCH_EVERY))
+        signal.signal(signal.SIGTERM, self._stop)
+        signal.signal(signal.SIGINT, self._stop)
+        signal.signal(signal.SIGHUP, self._hup)
+        log(logging.INFO, "socialwatch daemon started", sources=",".join(sources),
+            config=str(self.app.config.path))
+        self.scheduler.start()  # blocks until shutdown
+        log(logging.INFO, "socialwatch daemon stopped", polls=self.polls)
+        return 0

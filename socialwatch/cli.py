@@ -179,7 +179,9 @@ def triage(state: State, limit: int | None, as_json: bool, as_list: bool, **filt
     from socialwatch.output import is_tty, json_lines, public
 
     app = state.app
-    items = queue.select(app.store.open_mentions(), queue.Filters.from_options(filters))
+    chosen = queue.Filters.from_options(filters)
+    chosen.followups = False
+    items = queue.select(app.store.open_mentions(), chosen)
     if limit:
         items = items[:limit]
     if as_list:

@@ -19,7 +19,7 @@ from socialwatch import model
 from socialwatch.app import App
 from socialwatch.sources.file import Item, read_items
 
-CHUNK = 5000
+CHUNK = 20_000  # mentions per store write: big enough to amortise rewriting the open file
 
 
 @dataclass
@@ -55,21 +55,16 @@ def import_file(app: App, file: str, *, source: str = "import", platform: str = 
     responses: dict[str, str] = {}
     bar = _progress(path, progress)
     chunk: list[dict] = []
-    for item in read_items(path):
+    for item, mention, error in prepare(app, read_items(path, raw=True), platform, source, now):
         if bar is not None:
             bar.update(1)
-        if item.error:
-            report.errors.append(f"{path.name}:{item.line}: {item.error}")
+        if error:
+            report.errors.append(f"{path.name}:{item.line}: {error}")
             continue
         if item.response_to:
             _remember_response(responses, item)
             continue
-        if item.record is None:
-            continue
-        try:
-            mention = model.normalize(item.record, platform=platform, source=source, now=now)
-        except model.InvalidMention as exc:
-            report.errors.append(f"{path.name}:{item.line}: {exc}")
+        if mention is None:
             continue
         report.read += 1
         chunk.append(mention)
@@ -83,6 +78,82 @@ def import_file(app: App, file: str, *, source: str = "import", platform: str = 
     if bar is not None:
         bar.finish()
     return report
+
+
+# ---- preparing mentions, in worker processes for big files ----------------------------------------
+GROUP = 500  # items per task sent to a worker
+PARALLEL_MIN = 3000  # smaller files are prepared in this process
+_WORKER: dict = {}
+
+
+def _prepare_group(items: list[Item]) -> list[tuple[Item, dict | None, str | None]]:
+    """Parse, validate, score and route one group of items (in a worker, or here)."""
+    from socialwatch.pipeline import enrich
+    from socialwatch.sources.file import parse_raw
+
+    scorer, rules, platform, source, now = (_WORKER[k] for k in ("scorer", "rules", "platform", "source", "now"))
+    out: list[tuple[Item, dict | None, str | None]] = []
+    good: list[dict] = []
+    for item in items:
+        if item.raw is not None:
+            item = parse_raw(item)
+        if item.error:
+            out.append((item, None, item.error))
+            continue
+        if item.record is None:
+            out.append((item, None, None))
+            continue
+        try:
+            mention = model.normalize(item.record, platform=platform, source=source, now=now)
+        except model.InvalidMention as exc:
+            out.append((item, None, str(exc)))
+            continue
+        out.append((Item(item.line), mention, None))
+        good.append(mention)
+    enrich(good, scorer, rules, now=now)
+    return out
+
+
+def _init_worker(state: dict) -> None:
+    _WORKER.update(state)
+    _WORKER["scorer"].workers = 1  # no pools inside the pool
+
+
+def _groups(items: Iterator[Item]) -> Iterator[list[Item]]:
+    group: list[Item] = []
+    for item in items:
+        group.append(item)
+        if len(group) >= GROUP:
+            yield group
+            group = []
+    if group:
+        yield group
+
+
+def prepare(app: App, items: Iterator[Item], platform: str, source: str, now: object
+            ) -> Iterator[tuple[Item, dict | None, str | None]]:
+    """(item, scored mention or None, error or None) for each item, in file order.
+
+    Big inputs are spread over worker processes (fork, one per core but at most the scorer's
+    `workers`): parsing, validation and scoring dominate an import, and the store write that
+    follows stays in this process.
+    """
+    import itertools
+    import multiprocessing
+    import os
+
+    state = {"scorer": app.scorer, "rules": app.rules, "platform": platform, "source": source, "now": now}
+    head = list(itertools.islice(items, PARALLEL_MIN))
+    workers = min(int(getattr(app.scorer, "workers", 2) or 1), os.cpu_count() or 1)
+    if len(head) < PARALLEL_MIN or workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        _WORKER.update(state)
+        for group in _groups(itertools.chain(head, items)):
+            yield from _prepare_group(group)
+        return
+    app.scorer.score_text("warm up")  # load VADER before forking, so that the workers share it
+    with multiprocessing.get_context("fork").Pool(workers, _init_worker, (state,)) as pool:
+        for result in pool.imap(_prepare_group, _groups(itertools.chain(head, items)), chunksize=1):
+            yield from result
 
 
 def _remember_response(responses: dict[str, str], item: Item) -> None:
@@ -103,9 +174,11 @@ def _store(app: App, chunk: list[dict], report: ImportReport, responses: dict[st
             report.responses += 1
             if m["status"] == "new":
                 m["status"] = "pending"
-    app.enrich(chunk)
+    from socialwatch.cases import join_threads
+
     with app.store.session() as s:
         result = s.add(chunk)
+        join_threads(s, chunk, result.new)
     new = set(result.new)
     report.new += len(result.new)
     report.duplicates += len(result.duplicates)

@@ -97,6 +97,9 @@ def send(app: App, mention_id: str, text: str, *, visibility: str | None = None,
         raise UsageError("the reply is empty")
     store = app.store
     now = model.iso(model.utcnow())
+    # The responder is built (config and credentials checked) before any record exists, so a
+    # configuration problem never leaves a record stuck in `sending`.
+    responder = build_responder(app, responder_name(app, store.get(mention_id)))
     with store.session() as s:
         mention = s.require(mention_id)
         visibility = visibility or default_visibility(mention)
@@ -114,7 +117,6 @@ def send(app: App, mention_id: str, text: str, *, visibility: str | None = None,
             r = sent[-1]
             raise Conflict(f"{r['agent']} already replied to {mention_id} at {r['updated_at']}; "
                            "use --again to send another reply")
-        responder = responder_name(app, mention)
         key = idempotency_key(mention_id, text, len(sent))
         record = {
             "id": "r" + key[:10],
@@ -122,7 +124,7 @@ def send(app: App, mention_id: str, text: str, *, visibility: str | None = None,
             "idempotency_key": key,
             "text": text,
             "visibility": visibility,
-            "responder": responder,
+            "responder": responder.name,
             "agent": app.agent,
             "template": template,
             "resolve": resolve,
@@ -142,11 +144,10 @@ def send(app: App, mention_id: str, text: str, *, visibility: str | None = None,
             s.outbox_table().insert(record)
         entry = audit.entry(app.agent, "reply-sending", mention_id, None, None, record=record["id"], visibility=visibility)
         s.after_commit.append(lambda: audit.append(store.audit_path, [entry]))
-    return _deliver(app, record, mention)
+    return _deliver(app, record, mention, responder)
 
 
-def _deliver(app: App, record: dict, mention: dict) -> Outcome:
-    responder = build_responder(app, record["responder"])
+def _deliver(app: App, record: dict, mention: dict, responder: Responder) -> Outcome:
     try:
         post = responder.post_private if record["visibility"] == "private" else responder.post_public
         result = post(mention, record["text"], record["idempotency_key"])
@@ -233,8 +234,12 @@ def reconcile(app: App) -> list[tuple[dict, str]]:
     """Settle every `sending`/`unknown` record by asking its responder; returns (record, result)."""
     results = []
     for r in records(app, ("sending", "unknown", "pending")):
-        mention = app.store.get(r["mention_id"])
-        responder = build_responder(app, r["responder"])
+        try:
+            mention = app.store.get(r["mention_id"])
+            responder = build_responder(app, r["responder"])
+        except SocialwatchError as exc:
+            results.append((r, f"still unknown: {exc}"))
+            continue
         try:
             found = responder.find_reply(mention, r)
         except OutcomeUnknown as exc:
@@ -257,6 +262,7 @@ def reconcile(app: App) -> list[tuple[dict, str]]:
 def retry(app: App, record_id: str) -> Outcome:
     """Send a `failed` record again (same idempotency key)."""
     store = app.store
+    responder = build_responder(app, _record(app, record_id)["responder"])
     with store.session() as s:
         table = s.outbox_table()
         stored = table.get(Query().id == record_id)
@@ -273,4 +279,4 @@ def retry(app: App, record_id: str) -> Outcome:
                       agent=app.agent)
         table.update(record, doc_ids=[stored.doc_id])
         mention = s.require(record["mention_id"])
-    return _deliver(app, record, mention)
+    return _deliver(app, record, mention, responder)

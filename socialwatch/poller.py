@@ -155,6 +155,9 @@ def _run(app: App, source: Source, report: PollReport, stop: Callable[[], bool] 
             result = s.add(mentions)
             if result.new:
                 from socialwatch.alerts import record_hourly
+                from socialwatch.cases import join_threads
+
+                join_threads(s, mentions, result.new)
 
                 fresh = set(result.new)
                 record_hourly(app, [m for m in mentions if m["id"] in fresh], s)

@@ -26,6 +26,7 @@ class Filters:
     older_than: datetime | None = None
     since: datetime | None = None
     until: datetime | None = None
+    followups: bool = True  # include follow-ups that joined a case (triage shows cases only)
 
     @classmethod
     def from_options(cls, options: dict[str, Any]) -> "Filters":
@@ -45,6 +46,8 @@ class Filters:
         )
 
     def matches(self, m: dict) -> bool:
+        if not self.followups and m.get("case_id") and m.get("case_id") != m.get("id"):
+            return False
         if self.sources and m.get("source") not in self.sources:
             return False
         if self.statuses and m.get("status") not in self.statuses:

@@ -84,7 +84,7 @@ class Session:
         self.store = store
         self._dbs: dict[pathlib.Path, TinyDB] = {}
         self._tables: dict[tuple[pathlib.Path, str], Table] = {}
-        self._shards: dict[pathlib.Path, _JsonShard] = {}
+        self._shards: dict[tuple[str, int], _JsonShard] = {}
         self._open_ids: dict[str, int] | None = None
         self.after_commit: list[Callable[[], None]] = []
 
@@ -112,15 +112,17 @@ class Session:
         return self.table(self.store.outbox_path, "outbox", "replies")
 
     def index_shard(self, mention_id: str) -> dict:
-        return self._shard(self.store.data_dir / "index" / f"{shard_of(mention_id):02d}.json", "index", "ids").data
+        return self._shard("index", shard_of(mention_id)).data
 
     def author_shard(self, handle: str) -> dict:
-        return self._shard(self.store.data_dir / "authors" / f"{shard_of(handle):02d}.json", "authors", "authors").data
+        return self._shard("authors", shard_of(handle)).data
 
-    def _shard(self, path: pathlib.Path, kind: str, key: str) -> _JsonShard:
-        shard = self._shards.get(path)
+    def _shard(self, kind: str, number: int) -> _JsonShard:
+        key = (kind, number)
+        shard = self._shards.get(key)
         if shard is None:
-            shard = self._shards[path] = _JsonShard(path, kind, key)
+            path = self.store.shard_path(kind, number)
+            shard = self._shards[key] = _JsonShard(path, kind, "ids" if kind == "index" else "authors")
         return shard
 
     def _touch_shard(self, data: dict) -> None:
@@ -133,8 +135,9 @@ class Session:
     def open_ids(self) -> dict[str, int]:
         """id -> TinyDB doc_id of every open mention (built once per session)."""
         if self._open_ids is None:
-            table = self.open_table()
-            self._open_ids = {doc["id"]: doc.doc_id for doc in table.all()}
+            self.open_table()  # loads (and checks) the file
+            raw = self._dbs[self.store.open_path].storage.read().get("mentions", {})
+            self._open_ids = {doc["id"]: int(key) for key, doc in raw.items()}
         return self._open_ids
 
     def archived_segment(self, mention_id: str) -> int | None:
@@ -283,6 +286,14 @@ class TinyStore:
         self.outbox_path = self.data_dir / "outbox.json"
         self.audit_path = self.data_dir / "audit.jsonl"
         self.lock = FileLock(self.data_dir / "store.lock", "the store")
+        self._shard_paths: dict[str, list[pathlib.Path]] = {}
+
+    def shard_path(self, kind: str, number: int) -> pathlib.Path:
+        paths = self._shard_paths.get(kind)
+        if paths is None:
+            base = self.data_dir / kind
+            paths = self._shard_paths[kind] = [base / f"{n:02d}.json" for n in range(SHARDS)]
+        return paths[number]
 
     def segment_path(self, number: int) -> pathlib.Path:
         return self.data_dir / "archive" / f"seg-{number:06d}.json"
@@ -352,8 +363,7 @@ class TinyStore:
         if not handle:
             return []
         key = handle.lower()
-        path = self.data_dir / "authors" / f"{shard_of(key):02d}.json"
-        data = read_json(path, "authors") or {}
+        data = read_json(self.shard_path("authors", shard_of(key)), "authors") or {}
         ids = [i for i in data.get("authors", {}).get(key, []) if i != exclude]
         if not ids:
             return []
@@ -363,7 +373,7 @@ class TinyStore:
         if missing:
             by_segment: dict[int, set[str]] = {}
             for mid in missing:
-                idx = read_json(self.data_dir / "index" / f"{shard_of(mid):02d}.json", "index") or {}
+                idx = read_json(self.shard_path("index", shard_of(mid)), "index") or {}
                 seg = idx.get("ids", {}).get(mid)
                 if isinstance(seg, int):
                     by_segment.setdefault(seg, set()).add(mid)

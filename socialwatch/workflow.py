@@ -21,9 +21,26 @@ def change(app: App, mention_id: str, action: str, fn: Change, **extra: object) 
         fn(mention)
         if mention != before:
             s.put(mention)
-            entry = audit.entry(app.agent, action, mention_id, before, mention, **extra)
-            s.after_commit.append(lambda: audit.append(store.audit_path, [entry]))
+            entries = [audit.entry(app.agent, action, mention_id, before, mention, **extra)]
+            if mention.get("status") in model.CLOSED_STATUSES and before.get("status") not in model.CLOSED_STATUSES:
+                entries += _close_followups(s, app.agent, mention, action)
+            s.after_commit.append(lambda: audit.append(store.audit_path, entries))
     return mention
+
+
+def _close_followups(s: object, agent: str, root: dict, action: str) -> list[dict]:
+    """Closing a case closes the customer's follow-ups that joined it."""
+    entries = []
+    for fid in root.get("followups") or []:
+        f = s.get(fid)  # type: ignore[attr-defined]
+        if f is None or f.get("status") in model.CLOSED_STATUSES:
+            continue
+        before = copy.deepcopy(f)
+        f["status"] = root["status"]
+        f["resolved_at"] = root.get("resolved_at")
+        s.put(f)  # type: ignore[attr-defined]
+        entries.append(audit.entry(agent, action, fid, before, f, case=root["id"]))
+    return entries
 
 
 def _now() -> str:

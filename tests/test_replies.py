@@ -238,3 +238,12 @@ def test_two_processes_replying_at_once_post_once(home: pathlib.Path) -> None:
 def test_usage_errors() -> None:
     with pytest.raises(UsageError):
         templates.fill(templates.Template(name="x", text="{nope}"), {})
+
+
+def test_a_responder_config_problem_leaves_no_record_behind(home: pathlib.Path, monkeypatch) -> None:
+    monkeypatch.delenv("SW_UNSET_PATH", raising=False)
+    config = home / "socialwatch.toml"
+    config.write_text(config.read_text().replace('path = "outbox/replies.jsonl"', 'path = "$SW_UNSET_PATH"'))
+    code, _, err = sw("reply", "twitter:100", "--text", "hello")
+    assert code == 2 and "SW_UNSET_PATH" in err
+    assert outbox.records(App()) == []

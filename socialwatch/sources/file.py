@@ -39,6 +39,7 @@ class Item:
 
     line: int
     record: dict | None = None
+    raw: bytes | None = None  # an unparsed JSON line (see `parse_raw`)
     response_to: str | None = None
     response_at: str | None = None
     error: str | None = None
@@ -56,8 +57,11 @@ def detect_format(path: pathlib.Path, head: bytes) -> str:
     return "jsonl" if stripped.startswith(b"{") else "csv"
 
 
-def read_items(path: pathlib.Path, start_line: int = 0) -> Iterator[Item]:
-    """Parse `path`, yielding one Item per data line after `start_line` (1-based numbering)."""
+def read_items(path: pathlib.Path, start_line: int = 0, raw: bool = False) -> Iterator[Item]:
+    """Parse `path`, yielding one Item per data line after `start_line` (1-based numbering).
+
+    With `raw`, JSON lines are yielded unparsed (`Item.raw`), for `parse_raw` in a worker.
+    """
     try:
         fh = open(path, "rb")
     except FileNotFoundError:
@@ -71,29 +75,32 @@ def read_items(path: pathlib.Path, start_line: int = 0) -> Iterator[Item]:
         fh.seek(0)
         fmt = detect_format(path, head)
         if fmt == "jsonl":
-            yield from _jsonl(fh, start_line)
+            yield from _jsonl(fh, start_line, raw)
         else:
             yield from _csv(fh, fmt, start_line)
 
 
-def _jsonl(fh: io.BufferedReader, start_line: int) -> Iterator[Item]:
-    for n, raw in enumerate(fh, 1):
+def _jsonl(fh: io.BufferedReader, start_line: int, raw: bool = False) -> Iterator[Item]:
+    for n, line in enumerate(fh, 1):
         if n <= start_line:
             continue
-        if not raw.strip():
+        if not line.strip():
             continue
-        if len(raw) > MAX_LINE:
+        if len(line) > MAX_LINE:
             yield Item(n, error=f"line is longer than {MAX_LINE} bytes")
             continue
-        try:
-            obj = orjson.loads(raw)
-        except orjson.JSONDecodeError as exc:
-            yield Item(n, error=f"not valid JSON ({exc.msg})")
-            continue
-        if not isinstance(obj, dict):
-            yield Item(n, error=f"expected a JSON object, got {type(obj).__name__}")
-            continue
-        yield Item(n, record=obj)
+        yield Item(n, raw=line) if raw else parse_raw(Item(n, raw=line))
+
+
+def parse_raw(item: Item) -> Item:
+    """Parse an unparsed JSON line into a record, or the reason it is not one."""
+    try:
+        obj = orjson.loads(item.raw or b"")
+    except orjson.JSONDecodeError as exc:
+        return Item(item.line, error=f"not valid JSON ({exc.msg})")
+    if not isinstance(obj, dict):
+        return Item(item.line, error=f"expected a JSON object, got {type(obj).__name__}")
+    return Item(item.line, record=obj)
 
 
 def _csv(fh: io.BufferedReader, fmt: str, start_line: int) -> Iterator[Item]:

@@ -286,6 +286,30 @@ class Credentials:
 _USER_KEYS_HINT = "`consumer_key`, `consumer_secret`, `access_token` and `access_token_secret` (OAuth 1.0a) or `user_token` (OAuth 2.0)"
 
 
+def user_client(creds: Credentials, timeout: float) -> Any:
+    """A tweepy.Client in user context: the OAuth 1.0a keys when complete, else the OAuth 2.0 user token.
+
+    It returns raw `requests.Response`s, its requests time out after `timeout` seconds and
+    tweepy's DEBUG logging of request headers is silenced. Pass `user_auth=creds.user_mode ==
+    "oauth1"` to its calls. Shared with the twitter responder.
+    """
+    tweepy, requests = _tweepy(), _requests()
+    _silence_secret_logs()
+    if creds.oauth1 is not None:
+        ck, cs, at, ats = creds.oauth1
+        client = tweepy.Client(
+            consumer_key=ck,
+            consumer_secret=cs,
+            access_token=at,
+            access_token_secret=ats,
+            return_type=requests.Response,
+        )
+    else:
+        client = tweepy.Client(bearer_token=creds.user_token, return_type=requests.Response)
+    client.session = _timeout_session(timeout)
+    return client
+
+
 def credential_problem(creds: Credentials, opts: Options) -> tuple[str, str] | None:
     """(config key, message) when the credentials cannot serve the enabled endpoints, else None."""
     if creds.missing_oauth1:
@@ -757,22 +781,13 @@ class TwitterSource(Source):
 
     def _client(self, route: str) -> Any:
         if route not in self._clients:
-            tweepy, requests = _tweepy(), _requests()
-            _silence_secret_logs()
             if route == "app":
+                tweepy, requests = _tweepy(), _requests()
+                _silence_secret_logs()
                 client = tweepy.Client(bearer_token=self.creds.bearer_token, return_type=requests.Response)
-            elif self.creds.oauth1 is not None:
-                ck, cs, at, ats = self.creds.oauth1
-                client = tweepy.Client(
-                    consumer_key=ck,
-                    consumer_secret=cs,
-                    access_token=at,
-                    access_token_secret=ats,
-                    return_type=requests.Response,
-                )
+                client.session = _timeout_session(self.options.timeout)
             else:
-                client = tweepy.Client(bearer_token=self.creds.user_token, return_type=requests.Response)
-            client.session = _timeout_session(self.options.timeout)
+                client = user_client(self.creds, self.options.timeout)
             self._clients[route] = client
         return self._clients[route]
 

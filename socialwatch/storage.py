@@ -28,7 +28,7 @@ MARKER = "_socialwatch"
 def atomic_write(path: pathlib.Path, payload: bytes) -> None:
     """Write `payload` to `path` atomically (temp file, fsync, os.replace, fsync dir)."""
     directory = path.parent
-    directory.mkdir(parents=True, exist_ok=True)
+    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
     try:
         with os.fdopen(fd, "wb") as fh:

@@ -188,7 +188,38 @@ def load(path: pathlib.Path | str | None = None) -> Config:
         raise ConfigError(f"TOML syntax error: {exc}", path=str(p)) from None
     config = Config(path=p, data=data)
     validate(config)
+    _warn_literal_secrets(config)
     return config
+
+
+SECRET_KEY = re.compile(r"(token|secret|password|passwd|api_key|apikey|bearer|private_key|credential|url)$", re.I)
+
+
+def literal_secrets(data: dict, where: str = "") -> list[str]:
+    """Keys that look like secrets but hold a literal value instead of an "$ENV" reference."""
+    found = []
+    for key, value in data.items():
+        name = f"{where}.{key}" if where else key
+        if isinstance(value, dict):
+            found += literal_secrets(value, name)
+        elif isinstance(value, str) and value and SECRET_KEY.search(key) and env_name(value) is None:
+            if key.lower().endswith("url") and "@" not in value:
+                continue  # a URL is a secret only when it carries credentials
+            found.append(name)
+    return found
+
+
+def _warn_literal_secrets(config: Config) -> None:
+    try:
+        mode = config.path.stat().st_mode
+    except OSError:
+        return
+    if not mode & 0o077:
+        return
+    keys = literal_secrets(config.data)
+    if keys:
+        warn(f"{config.path} holds a literal secret ({', '.join(keys[:3])}) and is readable by other users: "
+             f'run `chmod 600 {config.path}`, or better, put the value in the environment and write "$NAME"')
 
 
 def validate(config: Config) -> None:

@@ -196,3 +196,14 @@ def test_files_are_owner_only(home: pathlib.Path) -> None:
     assert (home / "socialwatch.toml").stat().st_mode & 0o077 == 0
     for path in (home / "data").rglob("*"):
         assert path.stat().st_mode & 0o077 == 0, path
+
+
+def test_warns_about_a_literal_secret_in_a_config_others_can_read(home: pathlib.Path) -> None:
+    config = home / "socialwatch.toml"
+    config.write_text(config.read_text() + '\n[responders.x]\ntype = "outbox"\napi_token = "plain-text-token"\n')
+    config.chmod(0o644)
+    code, _, err = sw("sources")
+    assert code == 0 and "literal secret" in err and "responders.x.api_token" in err
+    assert "plain-text-token" not in err
+    config.chmod(0o600)
+    assert "literal secret" not in sw("sources")[2]

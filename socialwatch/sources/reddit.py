@@ -262,20 +262,10 @@ class RedditSource(Source):
 
     @property
     def _auth_mode(self) -> str:
-        if self.config.get("refresh_token"):
-            return "refresh_token"
-        if self.config.get("username") and self.config.get("password"):
-            return "script"
-        return "read_only"
+        return auth_mode(self.config)
 
     def _credential_keys(self) -> str:
-        keys = {
-            "refresh_token": ["client_id", "client_secret", "refresh_token"],
-            "script": ["client_id", "client_secret", "username", "password"],
-            "read_only": ["client_id", "client_secret"],
-        }[self._auth_mode]
-        names = [f"sources.{self.name}.{k}" for k in keys]
-        return ", ".join(names[:-1]) + " and " + names[-1]
+        return credential_keys(self.config, f"sources.{self.name}")
 
     def listings(self) -> list[Listing]:
         """The listings this configuration reads, in polling order."""
@@ -306,25 +296,7 @@ class RedditSource(Source):
     def _client(self) -> praw.Reddit:
         """The praw client, built once; every setting is passed so praw.ini and praw_* variables cannot leak in."""
         if self._reddit is None:
-            import praw
-
-            cfg = self.config
-            username = cfg.get("username") or None
-            user_agent = cfg.get("user_agent") or (
-                f"socialwatch/{__version__} (by u/{username})" if username else f"socialwatch/{__version__}"
-            )
-            self._reddit = praw.Reddit(
-                client_id=cfg["client_id"],
-                client_secret=cfg.get("client_secret") or None,
-                username=username,
-                password=cfg.get("password") or None,
-                refresh_token=cfg.get("refresh_token") or None,
-                user_agent=user_agent,
-                check_for_updates=False,
-                check_for_async=False,
-                requestor_class=_metered_requestor_class(),
-                requestor_kwargs={"meter": self._meter},
-            )
+            self._reddit = build_reddit(self.config, _metered_requestor_class(), {"meter": self._meter})
         return self._reddit
 
     def close(self) -> None:
@@ -569,16 +541,9 @@ class RedditSource(Source):
         import praw.exceptions as pe
         import prawcore.exceptions as pc
 
-        if isinstance(exc, KeyError) and exc.args == (401,):
-            # prawcore looks a 401's class up by its www-authenticate header and fails without one
-            return self._auth_error(exc)
         if isinstance(exc, pc.TooManyRequests):
-            headers = exc.response.headers
-            seconds = _header_number(headers, "x-ratelimit-reset") or _header_number(headers, "retry-after")
-            return self._rate_limited(what, seconds)
-        if isinstance(exc, (pc.InvalidToken, pc.OAuthException)) or (
-            isinstance(exc, pc.ResponseException) and exc.response.status_code == 401
-        ):
+            return self._rate_limited(what, retry_after_seconds(exc.response.headers))
+        if is_unauthorized(exc):
             return self._auth_error(exc)
         if isinstance(exc, pc.InsufficientScope):
             return NotEntitled(
@@ -615,17 +580,8 @@ class RedditSource(Source):
         return None
 
     def _auth_error(self, exc: Exception) -> AuthError:
-        code = getattr(exc, "error", None)
-        if not code:
-            header = exc.response.headers.get("www-authenticate", "") if hasattr(exc, "response") else ""
-            found = re.search(r'error="?([a-z_]+)', header or "")
-            code = found.group(1) if found else None
-        status = getattr(getattr(exc, "response", None), "status_code", None) or (
-            401 if isinstance(exc, KeyError) else None
-        )
-        detail = " ".join(str(p) for p in (status if status != 200 else None, _clean(code or "")) if p)
         return AuthError(
-            f"source {self.name}: Reddit rejected the credentials ({detail or 'no detail'}): check "
+            f"source {self.name}: Reddit rejected the credentials ({auth_detail(exc)}): check "
             f"{self._credential_keys()} (an expired or revoked token or app also causes this)"
         )
 
@@ -679,6 +635,80 @@ class RedditSource(Source):
         if self.config.get("mark_read"):
             lines.append("inbox items are marked read after they are stored")
         return lines
+
+
+# ---- shared with the reddit responder -----------------------------------------------------------
+def auth_mode(config: dict) -> str:
+    """The auth mode of a resolved config table: refresh_token, script (username + password) or read_only."""
+    if config.get("refresh_token"):
+        return "refresh_token"
+    if config.get("username") and config.get("password"):
+        return "script"
+    return "read_only"
+
+
+def credential_keys(config: dict, section: str) -> str:
+    """The config keys the current auth mode uses, for error messages ("sources.r.client_id, ... and ...")."""
+    keys = {
+        "refresh_token": ["client_id", "client_secret", "refresh_token"],
+        "script": ["client_id", "client_secret", "username", "password"],
+        "read_only": ["client_id", "client_secret"],
+    }[auth_mode(config)]
+    names = [f"{section}.{k}" for k in keys]
+    return ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def build_reddit(config: dict, requestor_class: type, requestor_kwargs: dict) -> praw.Reddit:
+    """A praw client from a resolved config table; every setting is passed so praw.ini and praw_* variables cannot leak in."""
+    import praw
+
+    username = config.get("username") or None
+    user_agent = config.get("user_agent") or (
+        f"socialwatch/{__version__} (by u/{username})" if username else f"socialwatch/{__version__}"
+    )
+    return praw.Reddit(
+        client_id=config["client_id"],
+        client_secret=config.get("client_secret") or None,
+        username=username,
+        password=config.get("password") or None,
+        refresh_token=config.get("refresh_token") or None,
+        user_agent=user_agent,
+        check_for_updates=False,
+        check_for_async=False,
+        requestor_class=requestor_class,
+        requestor_kwargs=requestor_kwargs,
+    )
+
+
+def is_unauthorized(exc: BaseException) -> bool:
+    """A rejected token or credentials: prawcore's 401 classes, OAuth errors of the token request."""
+    import prawcore.exceptions as pc
+
+    if isinstance(exc, KeyError) and exc.args == (401,):
+        # prawcore looks a 401's class up by its www-authenticate header and fails without one
+        return True
+    return isinstance(exc, (pc.InvalidToken, pc.OAuthException)) or (
+        isinstance(exc, pc.ResponseException) and exc.response.status_code == 401
+    )
+
+
+def auth_detail(exc: BaseException) -> str:
+    """The status and OAuth error code of an auth failure ("401 invalid_token"), never a credential."""
+    code = getattr(exc, "error", None)
+    if not code:
+        header = exc.response.headers.get("www-authenticate", "") if hasattr(exc, "response") else ""
+        found = re.search(r'error="?([a-z_]+)', header or "")
+        code = found.group(1) if found else None
+    status = getattr(getattr(exc, "response", None), "status_code", None) or (
+        401 if isinstance(exc, KeyError) else None
+    )
+    detail = " ".join(str(p) for p in (status if status != 200 else None, _clean(code or "")) if p)
+    return detail or "no detail"
+
+
+def retry_after_seconds(headers: Any) -> float | None:
+    """Seconds until Reddit's rate-limit window resets (x-ratelimit-reset, else retry-after)."""
+    return _header_number(headers, "x-ratelimit-reset") or _header_number(headers, "retry-after")
 
 
 # ---- helpers -----------------------------------------------------------------------------------

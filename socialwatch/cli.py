@@ -210,10 +210,17 @@ def show(state: State, mention_id: str, as_json: bool) -> None:
     app = state.app
     mention = app.store.get(mention_id)
     history = app.store.author_history((mention.get("author") or {}).get("handle"), exclude=mention["id"])
+    thread = []
+    for fid in mention.get("followups") or []:
+        try:
+            thread.append(app.store.get(fid))
+        except SocialwatchError:
+            continue
     if as_json:
-        json_line({**public(mention), "history": [views.history_entry(m) for m in history]})
+        json_line({**public(mention), "history": [views.history_entry(m) for m in history],
+                   "thread": [views.history_entry(m) for m in thread]})
         return
-    click.echo(views.mention_detail(mention, history))
+    click.echo(views.mention_detail(mention, history, thread))
 
 
 # ---- score --------------------------------------------------------------------------------------

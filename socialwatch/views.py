@@ -78,7 +78,7 @@ def reasons_table(score: dict) -> str:
     return table(rows, ["factor", "points", "detail"], align={1: "right"}, shrink=[2])
 
 
-def mention_detail(m: dict, history: list[dict]) -> str:
+def mention_detail(m: dict, history: list[dict], thread: list[dict] | None = None) -> str:
     """The full view of one mention, as `show` and triage print it."""
     color = _color()
     score = m.get("score") or {}
@@ -121,6 +121,13 @@ def mention_detail(m: dict, history: list[dict]) -> str:
         d = m["draft"]
         lines.append(f"draft ({d.get('visibility', 'public')}) by {safe(str(d.get('agent')))}: {safe(str(d.get('text')))}")
     lines.append("")
+    if m.get("case_id") and m["case_id"] != m["id"]:
+        lines.append(f"This is a follow-up in case {safe(m['case_id'])}.")
+    if thread:
+        lines.append(f"Follow-ups by the customer in this thread ({len(thread)}):")
+        for f in thread:
+            lines.append(f"  {ago(f.get('created_at'))} ago  {safe(f.get('id') or '')}: {safe(f.get('text') or '')}")
+        lines.append("")
     if history:
         lines.append(f"Earlier mentions by this author ({len(history)}):")
         rows = [[ago(h.get("created_at")), safe(h.get("source") or ""), str(h.get("status")), str(model.effective_priority(h)),
@@ -132,7 +139,7 @@ def mention_detail(m: dict, history: list[dict]) -> str:
 
 
 def queue_table(items: list[dict]) -> str:
-    rows = [[str(model.effective_priority(m)), flags(m), ago(m.get("created_at")), safe(m.get("id") or ""),
+    rows = [[str(model.effective_priority(m)), flags(m) + (f" +{len(m['followups'])}" if m.get("followups") else ""), ago(m.get("created_at")), safe(m.get("id") or ""),
              "@" + safe((m.get("author") or {}).get("handle") or "?"), safe(m.get("text") or "")] for m in items]
     return table(rows, ["prio", "flags", "age", "id", "author", "text"], align={0: "right"}, shrink=[5, 4])
 

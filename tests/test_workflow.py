@@ -156,3 +156,21 @@ def test_export_filters_columns_and_jsonl(home: pathlib.Path, tmp_path: pathlib.
     assert len(lines(out)) == 4
     code, out, _ = sw("export", "--until", "1h", "--format", "jsonl")
     assert lines(out) == []
+
+
+def test_a_customer_follow_up_joins_its_case_and_reopens_it(home: pathlib.Path, tmp_path: pathlib.Path) -> None:
+    load(tmp_path, [{"id": "twitter:1", "text": "my router is dead", "author": {"handle": "kim"}}])
+    assert sw("reply", "twitter:1", "--text", "Sorry Kim, DM us?")[0] == 0
+    assert sw("resolve", "twitter:1")[0] == 0
+    code, _, err = sw("import", str(write_jsonl(tmp_path / "f.jsonl", [
+        {"id": "twitter:2", "text": "still dead!!", "author": {"handle": "kim"}, "in_reply_to": "twitter:1"},
+        {"id": "twitter:3", "text": "me too", "author": {"handle": "lee"}, "in_reply_to": "twitter:1"}])))
+    assert code == 0, err
+    queue = {m["id"]: m for m in lines(sw("triage", "--json")[1])}
+    assert set(queue) == {"twitter:1", "twitter:3"}  # kim's follow-up joined her case; lee is someone else
+    case = queue["twitter:1"]
+    assert case["status"] == "open" and case["followups"] == ["twitter:2"] and case["reopened"] == 1
+    shown = json.loads(sw("show", "twitter:1", "--json")[1])
+    assert [t["id"] for t in shown["thread"]] == ["twitter:2"]
+    assert sw("resolve", "twitter:1")[0] == 0
+    assert json.loads(sw("show", "twitter:2", "--json")[1])["status"] == "resolved"

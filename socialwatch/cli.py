@@ -861,6 +861,15 @@ def export(state: State, output: str | None, fmt: str, columns: str | None, list
         click.echo(f"Exported {n} mentions to {output}", err=True)
 
 
+def _attach_report() -> None:
+    from socialwatch.cli_report import report
+
+    cli.add_command(report)
+
+
+_attach_report()
+
+
 # ---- entry point --------------------------------------------------------------------------------
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI, turning errors into one line and an exit status."""

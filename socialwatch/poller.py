@@ -80,7 +80,7 @@ def build_source(app: App, name: str, *, since: datetime | None = None, one_shot
         lookback=lookback,
         since=since,
         one_shot=one_shot,
-        extra={"config_dir": str(cfg.config_dir)},
+        extra={"config_dir": str(cfg.config_dir), "data_dir": str(cfg.data_dir)},
     )
     return cls(name, resolved, context)
 

@@ -99,7 +99,7 @@ class Daemon:
                 job.remove()
         now = datetime.now(UTC)
         for name in self.app.config.enabled_sources():
-            interval = max(self._interval(name), 1.0)
+            interval = max(self._interval(name), 0.1)
             sched.add_job(
                 self.poll_job,
                 "interval",

@@ -25,7 +25,7 @@ from typing import Any
 
 from tinydb import Query
 
-from socialwatch import audit, model, textlimits
+from socialwatch import audit, model
 from socialwatch.app import App
 from socialwatch.errors import ConfigError, Conflict, NotFound, SocialwatchError, UsageError
 from socialwatch.responders import OutcomeUnknown, ReplyFailed, Responder, ResponderContext, responder_class
@@ -99,13 +99,15 @@ def send(app: App, mention_id: str, text: str, *, visibility: str | None = None,
     now = model.iso(model.utcnow())
     # The responder is built (config and credentials checked) before any record exists, so a
     # configuration problem never leaves a record stuck in `sending`.
-    responder = build_responder(app, responder_name(app, store.get(mention_id)))
+    target = store.get(mention_id)
+    responder = build_responder(app, responder_name(app, target))
+    problem = responder.length_problem(target, text)
+    if problem:
+        responder.close()
+        raise UsageError(problem)
     with store.session() as s:
         mention = s.require(mention_id)
         visibility = visibility or default_visibility(mention)
-        problem = textlimits.check(mention.get("platform") or "", text)
-        if problem:
-            raise UsageError(problem)
         earlier = _records_for(s, mention_id)
         busy = [r for r in earlier if r["state"] in IN_FLIGHT]
         if busy:

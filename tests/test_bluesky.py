@@ -1096,6 +1096,8 @@ def test_cli_sources_test(bsky_home: pathlib.Path, api, tokens) -> None:
     assert "bsky: credentials accepted: logged in as @acme.bsky.social" in out and "notifications: ok" in out
     api.routes["login"].mock(return_value=error(401, "error_login_refused.json"))
     forget_sessions()
+    for cached in (bsky_home / "data" / "sessions").glob("*"):
+        cached.unlink()  # the poll kept its session on disk: forget it too, so a login is needed
     code, out, err = sw("sources", "test", "bsky")
     assert code == 1 and "login as @acme.bsky.social was refused" in err
     no_secret(out + err, tokens)

@@ -96,6 +96,16 @@ class Responder:
         """Send a private message to the mention's author."""
         raise NotImplementedError
 
+    def length_problem(self, mention: dict, text: str) -> str | None:
+        """A message saying by how much `text` is over the limit for this mention, or None.
+
+        The default counts as the mention's platform does (X weighted characters, Bluesky
+        graphemes, ...); a responder that knows its server's own limit overrides it.
+        """
+        from socialwatch import textlimits
+
+        return textlimits.check(mention.get("platform") or "", text)
+
     def find_reply(self, mention: dict, record: dict) -> SendResult | None:
         """An earlier attempt (the outbox `record`) that went through, or None if it did not.
 

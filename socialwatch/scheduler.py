@@ -213,7 +213,15 @@ class Daemon:
         from apscheduler.schedulers.blocking import BlockingScheduler
 
         self._check(self.app)
-        logging.getLogger("apscheduler").setLevel(logging.WARNING)
+        # APScheduler's own warnings go through our handlers; a run skipped because the previous
+        # poll of that source is still going is expected with short intervals, not news.
+        ours = logging.getLogger("socialwatch")
+        aps = logging.getLogger("apscheduler")
+        aps.setLevel(logging.WARNING)
+        aps.propagate = False
+        for handler in ours.handlers:
+            aps.addHandler(handler)
+        logging.getLogger("apscheduler.executors").setLevel(logging.ERROR)
         sources = list(self.app.config.enabled_sources())
         workers = max(2, min(len(sources) + 1, 10))
         self.scheduler = BlockingScheduler(executors={"default": ThreadPoolExecutor(workers)}, timezone=UTC)

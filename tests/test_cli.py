@@ -245,3 +245,43 @@ def test_version() -> None:
 
 def test_environment_is_isolated(isolated_home: pathlib.Path) -> None:
     assert os.environ["SOCIALWATCH_HOME"] == str(isolated_home)
+
+
+def test_the_example_config_is_valid_and_every_source_checks(monkeypatch) -> None:
+    from socialwatch import config, poller
+    from socialwatch.app import App
+    from tests.conftest import ROOT
+
+    example = ROOT / "config" / "socialwatch.example.toml"
+    cfg = config.load(example)
+    names = {ref for ref in _env_refs(cfg.data)}
+    for name in names:
+        monkeypatch.setenv(name, "dummy-value")
+    monkeypatch.setenv("REDDIT_USERNAME", "northwind_help")
+    app = App(example)
+    for name in cfg.sources:
+        poller.build_source(app, name).close()
+    from socialwatch import outbox
+
+    for name in cfg.responders:
+        outbox.build_responder(app, name).close()
+
+
+def _env_refs(value):
+    from socialwatch.config import env_name
+
+    if isinstance(value, dict):
+        for v in value.values():
+            yield from _env_refs(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _env_refs(v)
+    elif env_name(value):
+        yield env_name(value)
+
+
+def test_sources_test_runs_one_check(home: pathlib.Path) -> None:
+    code, out, _ = sw("sources", "test", "demo")
+    assert code == 0 and out.startswith("demo: demo source:")
+    code, _, err = sw("sources", "test", "nope")
+    assert code == 2 and "no source named 'nope'" in err

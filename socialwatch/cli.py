@@ -552,7 +552,7 @@ def _done(mention: dict, what: str, as_json: bool = False) -> None:
         click.echo(f"{mention['id']}: {what}")
 
 
-def _bulk(state: State, action: str, fn_name: str, ids: tuple[str, ...], where: bool, yes: bool,
+def _bulk(state: State, action: str, ids: tuple[str, ...], where: bool, yes: bool,
           older_than: str | None, below_priority: int | None, filters: dict[str, Any]) -> None:
     from socialwatch import queue, workflow
     from socialwatch.output import is_tty
@@ -562,7 +562,6 @@ def _bulk(state: State, action: str, fn_name: str, ids: tuple[str, ...], where: 
         raise click.UsageError("give mention ids or --where filters, not both")
     if not ids and not where:
         raise click.UsageError("give one or more mention ids, or --where with filters")
-    fn = getattr(workflow, fn_name)
     if where:
         from socialwatch import poller
 
@@ -577,11 +576,15 @@ def _bulk(state: State, action: str, fn_name: str, ids: tuple[str, ...], where: 
                 raise click.UsageError(f"{len(chosen)} mentions match: add --yes to {action} them without a terminal")
             click.confirm(f"{action.capitalize()} {len(chosen)} mentions?", abort=True, err=True)
         ids = tuple(m["id"] for m in chosen)
-    for mid in ids:
-        _done(fn(app, mid), action + "d" if action.endswith("e") else action + "ed")
+    status = {"resolve": "resolved", "ignore": "ignored"}[action]
+    if not where:
+        for mid in ids:  # an unknown id is an error before anything changes
+            app.store.get(mid)
+    for m in workflow.change_many(app, list(ids), action, workflow.set_status(status)):
+        _done(m, status)
 
 
-def bulk_command(action: str, fn_name: str, doc: str) -> None:
+def bulk_command(action: str, doc: str) -> None:
     @cli.command(action, help=doc)
     @click.argument("ids", nargs=-1, metavar="[ID]...")
     @click.option("--where", is_flag=True, help="Act on every open mention matching the filters below.")
@@ -592,11 +595,11 @@ def bulk_command(action: str, fn_name: str, doc: str) -> None:
     @pass_state
     def command(state: State, ids: tuple[str, ...], where: bool, yes: bool, older_than: str | None,
                 below_priority: int | None, **filters: Any) -> None:
-        _bulk(state, action, fn_name, ids, where, yes, older_than, below_priority, filters)
+        _bulk(state, action, ids, where, yes, older_than, below_priority, filters)
 
 
-bulk_command("resolve", "resolve", "Resolve mentions (ids, or --where FILTERS for a bulk cleanup).")
-bulk_command("ignore", "ignore", "Ignore mentions that need no answer (ids, or --where FILTERS).")
+bulk_command("resolve", "Resolve mentions (ids, or --where FILTERS for a bulk cleanup).")
+bulk_command("ignore", "Ignore mentions that need no answer (ids, or --where FILTERS).")
 
 
 @cli.command()

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import pathlib
 import random
 import signal
@@ -23,7 +24,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from socialwatch import model
+from socialwatch import isolated, model
 from socialwatch.app import App
 from socialwatch.errors import SocialwatchError
 from socialwatch.logs import log
@@ -67,6 +68,7 @@ class Daemon:
         self.polls = 0
         self._last_periodic = 0.0
         self._trim = _malloc_trimmer()
+        self.children: dict[int, str] = {}  # pid -> source of polls running in child processes
 
     # ---- configuration -------------------------------------------------------------------
     def _config_file(self) -> pathlib.Path:
@@ -142,7 +144,10 @@ class Daemon:
             return
         app = self.app
         try:
-            report = poller.poll_source(app, name, one_shot=False, stop=self.stopping.is_set)
+            if self._isolate():
+                report = isolated.poll_in_child(app, name, self.children)
+            else:
+                report = poller.poll_source(app, name, one_shot=False, stop=self.stopping.is_set)
         except SocialwatchError as exc:  # a config problem (e.g. a variable unset since start)
             log(logging.ERROR, f"poll {name} failed", source=name, error=str(exc))
             self._backoff(name)
@@ -169,6 +174,10 @@ class Daemon:
             log(logging.WARNING, f"poll {name}: gap", source=name, note=gap)
         self._alert(report.new_ids)
         self._trim()
+
+    def _isolate(self) -> bool:
+        """Poll in forked children (the default), unless `[daemon] isolate = false`."""
+        return bool(self.app.config.table("daemon").get("isolate", True)) and isolated.can_fork()
 
     def _backoff(self, name: str) -> None:
         n = self.failures.get(name, 0) + 1
@@ -217,6 +226,11 @@ class Daemon:
             return
         self.stopping.set()
         log(logging.INFO, f"received {signal.Signals(signum).name}: finishing running polls and stopping")
+        for pid in list(self.children):  # the polls in children store their batch, then stop
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
         threading.Thread(target=self._shutdown, daemon=True).start()
 
     def _shutdown(self) -> None:

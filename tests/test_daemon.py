@@ -266,3 +266,34 @@ def test_health_summary_counts_sla_breaches(home: pathlib.Path) -> None:
     sw("poll")
     report = health.summary(App(), now=datetime.now(timezone.utc))
     assert report["backlog"] == 120 and report["unanswered"] == 120
+
+
+class Killer:
+    """A source whose fetch dies the hard way (as a crashing platform library would)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        self.cursor = None
+
+    @classmethod
+    def check_config(cls, *args) -> None:
+        pass
+
+    def fetch(self):
+        os.kill(os.getpid(), signal.SIGKILL)
+        yield  # pragma: no cover
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_poll_that_crashes_its_process_costs_one_poll_not_the_daemon(home: pathlib.Path, monkeypatch) -> None:
+    from socialwatch import isolated, sources
+
+    monkeypatch.setitem(sources.BUILTIN, "killer", "tests.test_daemon:Killer")
+    config = home / "socialwatch.toml"
+    config.write_text(config.read_text() + '\n[sources.k]\ntype = "killer"\n')
+    app = App()
+    with pytest.raises(isolated.PollCrashed, match="signal 9"):
+        isolated.poll_in_child(app, "k", {})
+    report = isolated.poll_in_child(app, "demo", {})  # the next poll works
+    assert report.new == 120

@@ -268,22 +268,17 @@ def test_health_summary_counts_sla_breaches(home: pathlib.Path) -> None:
     assert report["backlog"] == 120 and report["unanswered"] == 120
 
 
-class Killer:
+from socialwatch.sources import Source  # noqa: E402
+
+
+class Killer(Source):
     """A source whose fetch dies the hard way (as a crashing platform library would)."""
 
-    def __init__(self, *args, **kwargs) -> None:
-        self.cursor = None
-
-    @classmethod
-    def check_config(cls, *args) -> None:
-        pass
+    type_name = "killer"
 
     def fetch(self):
         os.kill(os.getpid(), signal.SIGKILL)
         yield  # pragma: no cover
-
-    def close(self) -> None:
-        pass
 
 
 def test_a_poll_that_crashes_its_process_costs_one_poll_not_the_daemon(home: pathlib.Path, monkeypatch) -> None:

@@ -208,12 +208,14 @@ def show(state: State, mention_id: str, as_json: bool) -> None:
     from socialwatch.output import json_line, public
 
     app = state.app
-    mention = app.store.get(mention_id)
-    history = app.store.author_history((mention.get("author") or {}).get("handle"), exclude=mention["id"])
+    open_list = app.store.open_mentions()
+    mention = app.store.get(mention_id, open_list)
+    history = app.store.author_history((mention.get("author") or {}).get("handle"), exclude=mention["id"],
+                                       open_list=open_list)
     thread = []
     for fid in mention.get("followups") or []:
         try:
-            thread.append(app.store.get(fid))
+            thread.append(app.store.get(fid, open_list))
         except SocialwatchError:
             continue
     if as_json:

@@ -259,7 +259,7 @@ def validate(config: Config) -> None:
 
 def _validate_sources(config: Config) -> None:
     from socialwatch.model import parse_duration
-    from socialwatch.sources import known_types
+    from socialwatch.sources import BUILTIN, known_types
 
     path = str(config.path)
     types = None
@@ -272,8 +272,9 @@ def _validate_sources(config: Config) -> None:
             raise ConfigError("missing required key `type`", path=path, key=f"{key}.type")
         if not isinstance(kind, str):
             raise ConfigError("expected a string", path=path, key=f"{key}.type")
-        types = types or known_types()
-        if kind not in types:
+        if kind not in BUILTIN:  # entry points are scanned only for a plugin's type (slow to list)
+            types = types or known_types()
+        if kind not in BUILTIN and kind not in (types or ()):
             raise ConfigError(f"unknown source type {kind!r} (known: {', '.join(types)})", path=path, key=f"{key}.type")
         for dkey in ("interval", "lookback"):
             if dkey in table:

@@ -96,7 +96,7 @@ _COMBINING = "\u0300-\u036f\u0483-\u0489\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\
 #: Longest run of such marks shown as is; the rest of the run is replaced by a count.
 MAX_COMBINING = 8
 
-_UNSAFE = re.compile(
+_UNSAFE_PATTERN = (
     # Kept as is: the RGI subdivision flags (black flag + tag letters "gbeng"/"gbsct"/"gbwls" + cancel tag).
     "(?P<keep>\U0001f3f4\U000e0067\U000e0062"
     "(?:\U000e0065\U000e006e\U000e0067|\U000e0073\U000e0063\U000e0074|\U000e0077\U000e006c\U000e0073)"
@@ -111,7 +111,17 @@ _UNSAFE = re.compile(
     # VS15/VS16, unless right after a pictographic character, or in a keycap "1 VS16 U+20E3".
     f"|[\ufe0e\ufe0f](?!(?<=[{_PICT}][\ufe0e\ufe0f])|(?<=[0-9#*][\ufe0e\ufe0f])\u20e3)"
 )
-_IS_PICT = re.compile(f"[{_PICT}]")
+_IS_PICT_PATTERN = f"[{_PICT}]"
+_COMPILED: dict[str, re.Pattern[str]] = {}
+
+
+def _pattern(source: str) -> re.Pattern[str]:
+    """Compiled on first use: most outputs are plain ASCII and never need these big classes,
+    and compiling them costs several milliseconds of every command's start-up."""
+    found = _COMPILED.get(source)
+    if found is None:
+        found = _COMPILED[source] = re.compile(source)
+    return found
 
 _C0_C1 = [*range(0x20), *range(0x7F, 0xA0)]
 _ESCAPES: dict[str, str] = {chr(cp): f"\\x{cp:02x}" for cp in _C0_C1}
@@ -160,7 +170,7 @@ def safe(text: str | None, *, keep_newlines: bool = False) -> str:
         return text.translate(_ASCII_MULTI_LINE if keep_newlines else _ASCII_ONE_LINE)
     if "\r\n" in text:
         text = text.replace("\r\n", "\n")
-    return _UNSAFE.sub(_REPLACE_MULTI_LINE if keep_newlines else _REPLACE_ONE_LINE, text)
+    return _pattern(_UNSAFE_PATTERN).sub(_REPLACE_MULTI_LINE if keep_newlines else _REPLACE_ONE_LINE, text)
 
 
 # --------------------------------------------------------------------------- display width
@@ -196,7 +206,7 @@ def _clusters(text: str) -> Iterator[tuple[int, int]]:
     while i < n:
         ch = text[i]
         width = _char_width(ch)
-        pict = _IS_PICT.match(ch) is not None
+        pict = _pattern(_IS_PICT_PATTERN).match(ch) is not None
         keycap_base = ch in "0123456789#*"
         i += 1
         if _is_regional_indicator(ch) and i < n and _is_regional_indicator(text[i]):
@@ -204,7 +214,7 @@ def _clusters(text: str) -> Iterator[tuple[int, int]]:
             width = 2
         while i < n:
             c = text[i]
-            if c == "\u200d" and pict and i + 1 < n and _IS_PICT.match(text[i + 1]):
+            if c == "\u200d" and pict and i + 1 < n and _pattern(_IS_PICT_PATTERN).match(text[i + 1]):
                 i += 2  # ZWJ-joined emoji: drawn as one glyph
             elif c == "\ufe0f" and (pict or keycap_base):
                 width = 2  # emoji presentation

@@ -41,7 +41,7 @@ from socialwatch.errors import NotFound, StoreError
 from socialwatch.locking import FileLock
 from socialwatch.storage import FORMAT, MARKER, AtomicJSONStorage, atomic_write, dump, read_json
 
-SEGMENT_SIZE = 2000
+SEGMENT_SIZE = 500
 SHARDS = 64
 LOCK_TIMEOUT = 120.0
 
@@ -330,13 +330,31 @@ class TinyStore:
             return []
         return list(data.get("mentions", {}).values())
 
-    def get(self, mention_id: str) -> Mention:
-        """One mention by id, open or archived; NotFound if unknown."""
-        for m in self.open_mentions():
+    def get(self, mention_id: str, open_list: list[Mention] | None = None) -> Mention:
+        """One mention by id, open or archived; NotFound if unknown.
+
+        Lock-free: the open file, else the archive segment the index names (files are replaced
+        whole, never torn). A mention moved between the two reads is found under the lock.
+        """
+        for m in self.open_mentions() if open_list is None else open_list:
             if m.get("id") == mention_id:
                 return m
+        found = self._archived(mention_id)
+        if found is not None:
+            return found
         with self.session() as s:
             return s.require(mention_id)
+
+    def _archived(self, mention_id: str) -> Mention | None:
+        index = read_json(self.shard_path("index", shard_of(mention_id)), "index") or {}
+        seg = index.get("ids", {}).get(mention_id)
+        if not isinstance(seg, int):
+            return None
+        data = read_json(self.segment_path(seg), "archive") or {}
+        for m in data.get("mentions", {}).values():
+            if m.get("id") == mention_id:
+                return m
+        return None
 
     def iter_all(self) -> Iterator[Mention]:
         """Every stored mention once, open first, then history one segment at a time."""
@@ -358,8 +376,10 @@ class TinyStore:
             archived += sum(1 for m in (data or {}).get("mentions", {}).values() if m.get("id") not in open_ids)
         return {"open": len(open_ids), "archived": archived}
 
-    def author_history(self, handle: str | None, exclude: str | None = None, limit: int = 20) -> list[Mention]:
-        """The author's other mentions (any source), newest first."""
+    def author_history(self, handle: str | None, exclude: str | None = None, limit: int = 20,
+                       open_list: list[Mention] | None = None) -> list[Mention]:
+        """The author's other mentions (any source), newest first (`open_list`: a snapshot of the
+        open queue the caller already read)."""
         if not handle:
             return []
         key = handle.lower()
@@ -368,7 +388,7 @@ class TinyStore:
         if not ids:
             return []
         wanted = set(ids)
-        found = [m for m in self.open_mentions() if m.get("id") in wanted]
+        found = [m for m in (self.open_mentions() if open_list is None else open_list) if m.get("id") in wanted]
         missing = wanted - {m["id"] for m in found}
         if missing:
             by_segment: dict[int, set[str]] = {}

@@ -56,7 +56,7 @@ COLUMNS: dict[str, tuple[Callable[[dict], Any], str]] = {
     "author_handle": (_author("handle"), "the customer's handle"),
     "author_name": (_author("name"), "display name"),
     "author_followers": (_author("followers"), "followers where known"),
-    "author_verified": (_author("verified"), "verified where known"),
+    "author_verified": (lambda m: _bool((m.get("author") or {}).get("verified")), "verified where known"),
     "text": (lambda m: m.get("text"), "the mention's text"),
     "url": (lambda m: m.get("url"), "link to the post"),
     "lang": (lambda m: m.get("lang"), "language where known"),
@@ -68,8 +68,8 @@ COLUMNS: dict[str, tuple[Callable[[dict], Any], str]] = {
     "computed_priority": (_score("priority"), "priority computed by scoring"),
     "sentiment": (sentiment_label, "positive/neutral/negative (the agent's correction wins)"),
     "compound": (_score("compound"), "VADER compound -1..1"),
-    "angry": (_score("angry"), "angry flag"),
-    "viral": (_score("viral"), "viral flag"),
+    "angry": (lambda m: _bool((m.get("score") or {}).get("angry")), "angry flag (true/false)"),
+    "viral": (lambda m: _bool((m.get("score") or {}).get("viral")), "viral flag (true/false)"),
     "first_response_at": (lambda m: m.get("first_response_at"), "the brand's first reply (UTC)"),
     "resolved_at": (lambda m: m.get("resolved_at"), "resolved or ignored (UTC)"),
     "replies": (lambda m: len(m.get("replies") or []), "replies sent through socialwatch"),
@@ -116,9 +116,49 @@ def is_complaint(m: dict) -> bool:
 
 
 def select(mentions: Iterable[dict], filters: Filters, complaints: bool = False) -> Iterator[dict]:
+    if not complaints and filters == Filters():
+        yield from mentions  # nothing to filter: the common "export everything" case
+        return
     for m in mentions:
         if filters.matches(m) and (not complaints or is_complaint(m)):
             yield m
+
+
+def _full_row(m: dict) -> list[Any]:
+    """Every column of `COLUMNS`, in order, in one pass (the hot loop of a large export)."""
+    a = m.get("author") or {}
+    sc = m.get("score") or {}
+    x = m.get("metrics") or {}
+    override = m.get("priority_override")
+    if isinstance(override, int) and not isinstance(override, bool):
+        prio = override
+    else:
+        prio = m.get("priority")
+        prio = int(prio) if isinstance(prio, (int, float)) and not isinstance(prio, bool) else int(sc.get("priority", 0) or 0)
+    sentiment = m.get("sentiment_override")
+    if not sentiment:
+        c = sc.get("compound")
+        sentiment = "" if c is None else "positive" if c >= 0.05 else "negative" if c <= -0.05 else "neutral"
+    return [
+        m.get("id"), m.get("platform"), m.get("source"), m.get("kind"), m.get("created_at"),
+        a.get("handle"), a.get("name"), a.get("followers"), _bool(a.get("verified")), m.get("text"), m.get("url"),
+        m.get("lang"), m.get("status"), m.get("assignee"), m.get("team"), ",".join(m.get("tags") or []), prio,
+        sc.get("priority"), sentiment, sc.get("compound"), _bool(sc.get("angry")), _bool(sc.get("viral")),
+        m.get("first_response_at"), m.get("resolved_at"), len(m.get("replies") or []), x.get("likes"),
+        x.get("reposts"), x.get("replies"), x.get("quotes"), m.get("conversation_id"), m.get("in_reply_to"),
+        m.get("fetched_at"),
+    ]
+
+
+def _bool(value: Any) -> Any:
+    return value if value is None else ("true" if value else "false")
+
+
+_FIRST = frozenset(DANGEROUS)
+
+
+def _quote(text: str) -> str:
+    return text if _NUMBER.fullmatch(text) else "'" + text
 
 
 def write_csv(mentions: Iterable[dict], out: IO[str], columns: list[str], bom: bool = False,
@@ -127,10 +167,18 @@ def write_csv(mentions: Iterable[dict], out: IO[str], columns: list[str], bom: b
         out.write("\ufeff")
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(columns)
-    getters = [COLUMNS[c][0] for c in columns]
+    names = list(COLUMNS)
+    every = columns == names
+    positions = [names.index(c) for c in columns]
     n = 0
     for m in mentions:
-        writer.writerow([neutralise(g(m)) for g in getters])
+        row = _full_row(m)
+        if not every:
+            row = [row[i] for i in positions]
+        # `neutralise`, inlined for the hot loop: None is empty, strings that a spreadsheet would run
+        # get a quote, numbers go to the csv module as they are (bools are already words)
+        writer.writerow(["" if v is None else _quote(v) if v.__class__ is str and v and v[0] in _FIRST else v
+                         for v in row])
         n += 1
         if tick is not None:
             tick()

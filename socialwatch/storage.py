@@ -62,7 +62,7 @@ def atomic_write_text(path: str | os.PathLike, write: Any) -> Any:
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="", buffering=1 << 20) as fh:
             result = write(fh)
             fh.flush()
             os.fsync(fh.fileno())

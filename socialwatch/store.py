@@ -358,14 +358,19 @@ class TinyStore:
 
     def iter_all(self) -> Iterator[Mention]:
         """Every stored mention once, open first, then history one segment at a time."""
+        import itertools
+
+        return itertools.chain.from_iterable(self.iter_batches())
+
+    def iter_batches(self) -> Iterator[list[Mention]]:
+        """The open queue, then each archive segment, as lists (memory bounded by one segment);
+        an archived copy of a reopened mention is left out (the open copy wins)."""
         open_list = self.open_mentions()
         open_ids = {m["id"] for m in open_list}
-        yield from open_list
+        yield open_list
         for number in self.segments():
-            data = read_json(self.segment_path(number), "archive")
-            for m in (data or {}).get("mentions", {}).values():
-                if m.get("id") not in open_ids:
-                    yield m
+            data = read_json(self.segment_path(number), "archive") or {}
+            yield [m for m in data.get("mentions", {}).values() if m.get("id") not in open_ids]
 
     def count(self) -> dict[str, int]:
         """Open and archived counts (a reopened mention counts once, as open)."""

@@ -174,3 +174,14 @@ def test_a_customer_follow_up_joins_its_case_and_reopens_it(home: pathlib.Path, 
     assert [t["id"] for t in shown["thread"]] == ["twitter:2"]
     assert sw("resolve", "twitter:1")[0] == 0
     assert json.loads(sw("show", "twitter:2", "--json")[1])["status"] == "resolved"
+
+
+def test_the_fast_export_row_matches_the_documented_columns(home: pathlib.Path, tmp_path: pathlib.Path) -> None:
+    from socialwatch import export
+    from socialwatch.app import App
+
+    load(tmp_path, records(3, tags=["a", "b"]) + [{"id": "file:z", "text": "=1", "status": "resolved"}])
+    sw("priority", "file:q1", "90")
+    sw("sentiment", "file:q2", "positive")
+    for m in App().store.iter_all():
+        assert export._full_row(m) == [getter(m) for getter, _ in export.COLUMNS.values()]

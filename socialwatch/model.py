@@ -226,6 +226,48 @@ def normalize(record: Any, *, platform: str, source: str, now: datetime | None =
     return mention
 
 
+#: Fields a platform source may drop from a record when they are malformed, keeping the mention:
+#: losing a customer's message over a like count or a bad date is worse than losing the count.
+OPTIONAL_FIELDS = ("author", "url", "lang", "created_at", "conversation_id", "in_reply_to", "metrics", "tags")
+
+
+def normalize_lenient(record: dict, *, platform: str, source: str, now: datetime | None = None,
+                      created_fallback: str | None = None) -> tuple[dict, list[tuple[str, str]]]:
+    """`normalize`, dropping malformed optional fields instead of failing.
+
+    Returns the mention and a (field, reason) pair per dropped field (for the log). A bad
+    created_at is replaced by `created_fallback` (e.g. the time a snowflake id encodes) when given.
+    Raises InvalidMention when a required field (id, text, kind, ...) is unusable.
+    """
+    dropped: list[tuple[str, str]] = []
+    for _ in range(len(OPTIONAL_FIELDS) + 4):
+        try:
+            return normalize(record, platform=platform, source=source, now=now), dropped
+        except InvalidMention as exc:
+            repaired = _without(record, exc.field)
+            if repaired is None:
+                raise
+            dropped.append((exc.field, exc.reason))
+            if exc.field == "created_at" and created_fallback:
+                repaired["created_at"] = created_fallback
+            record = repaired
+    raise InvalidMention("record", "too many malformed fields")
+
+
+def _without(record: dict, path: str) -> dict | None:
+    """A copy of `record` without the optional field `path` ("metrics.likes"), None if it is required."""
+    head, _, rest = path.partition(".")
+    if head not in OPTIONAL_FIELDS or head not in record:
+        return None
+    copy_ = dict(record)
+    inner = copy_.get(head)
+    if rest and isinstance(inner, dict) and rest in inner:
+        copy_[head] = {k: v for k, v in inner.items() if k != rest}
+    else:
+        copy_.pop(head)
+    return copy_
+
+
 def _qualified(ref: str | None, platform: str) -> str | None:
     """Thread references as full ids ("twitter:123"), whatever form the source gave."""
     if not ref:

@@ -452,7 +452,7 @@ def test_lookup_timing_out_is_unknown(replay: Replay, clock) -> None:
         ({"client_id": "a", "username": "u", "password": "p"}, "client_secret", "missing"),
         ({**SCRIPT, "subject": "x" * 101}, "subject", "1 to 100"),
         ({"client_secret": "b", "refresh_token": "r"}, "client_id", "missing required key"),
-        ({**SCRIPT, "subject": 3}, "subject", "wrong type"),
+        ({**SCRIPT, "subject": 3}, "subject", "expected a string, got int"),
     ],
 )
 def test_config_errors_name_the_key(table: dict, key: str, message: str) -> None:

@@ -20,8 +20,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from socialwatch.errors import ConfigError, SocialwatchError
-from socialwatch.sources import _entry_point, load_object
+from socialwatch.errors import SocialwatchError
+from socialwatch.sources import _entry_point, check_table, load_object
 
 BUILTIN = {
     "outbox": "socialwatch.responders.outbox:OutboxResponder",
@@ -79,14 +79,8 @@ class Responder:
 
     @classmethod
     def check_config(cls, name: str, table: dict, path: str | None = None) -> None:
-        allowed = {**COMMON_KEYS, **cls.settings}
-        for key in cls.required:
-            if key not in table:
-                raise ConfigError("missing required key", path=path, key=f"responders.{name}.{key}")
-        for key, value in table.items():
-            want = allowed.get(key)
-            if want is not None and not isinstance(value, want):
-                raise ConfigError("wrong type", path=path, key=f"responders.{name}.{key}")
+        """Validate a responder table without the network; raise ConfigError naming the key."""
+        check_table(table, {**COMMON_KEYS, **cls.settings}, cls.required, f"responders.{name}", path)
 
     def post_public(self, mention: dict, text: str, key: str) -> SendResult:  # pragma: no cover - interface
         """Reply in the mention's thread."""

@@ -148,20 +148,7 @@ class Source:
     @classmethod
     def check_config(cls, name: str, table: dict, path: str | None = None) -> None:
         """Validate a source table without the network; raise ConfigError naming the key."""
-        allowed = {**COMMON_KEYS, **cls.settings}
-        for key in cls.required:
-            if key not in table:
-                raise ConfigError("missing required key", path=path, key=f"sources.{name}.{key}")
-        for key, value in table.items():
-            want = allowed.get(key)
-            if want is None:
-                continue  # unknown keys are reported as warnings by the config loader
-            if isinstance(value, bool) and want is not bool and not (isinstance(want, tuple) and bool in want):
-                raise ConfigError(f"expected {_type_names(want)}, got a boolean", path=path, key=f"sources.{name}.{key}")
-            if not isinstance(value, want):
-                raise ConfigError(
-                    f"expected {_type_names(want)}, got {type(value).__name__}", path=path, key=f"sources.{name}.{key}"
-                )
+        check_table(table, {**COMMON_KEYS, **cls.settings}, cls.required, f"sources.{name}", path)
 
     def fetch(self) -> Iterator[Batch]:  # pragma: no cover - interface
         """Yield batches of new mentions since `cursor` (None on a first poll).
@@ -179,6 +166,22 @@ class Source:
 
     def close(self) -> None:
         """Release clients and connections."""
+
+
+def check_table(table: dict, allowed: dict[str, Any], required: tuple[str, ...], where: str, path: str | None) -> None:
+    """Check a plugin's config table: required keys present, known keys of the right type
+    (unknown keys are left to the plugin); ConfigError naming the file and the key."""
+    for key in required:
+        if key not in table:
+            raise ConfigError("missing required key", path=path, key=f"{where}.{key}")
+    for key, value in table.items():
+        want = allowed.get(key)
+        if want is None:
+            continue
+        if isinstance(value, bool) and want is not bool and not (isinstance(want, tuple) and bool in want):
+            raise ConfigError(f"expected {_type_names(want)}, got a boolean", path=path, key=f"{where}.{key}")
+        if not isinstance(value, want):
+            raise ConfigError(f"expected {_type_names(want)}, got {type(value).__name__}", path=path, key=f"{where}.{key}")
 
 
 def _type_names(want: Any) -> str:

@@ -93,7 +93,6 @@ MAX_RATE_LIMIT_SLEEP = 60.0
 MAX_BACKOFF = 30.0
 
 #: Mapped fields a mention can lose (with a warning) instead of being skipped.
-OPTIONAL_FIELDS = ("author", "url", "lang", "created_at", "conversation_id", "in_reply_to", "metrics")
 
 log = logging.getLogger(__name__)
 
@@ -1128,20 +1127,15 @@ class BlueskySource(Source):
     def _keep(self, record: dict, shown: str, when: datetime, mentions: list[dict], skipped: list[str]) -> None:
         """Normalize `record` into `mentions`; a bad optional field is dropped (with a warning)
         rather than losing the post; a record without a usable id or text is skipped with its reason."""
-        for _ in range(len(OPTIONAL_FIELDS) + 4):
-            try:
-                mentions.append(model.normalize(record, platform=PLATFORM, source=self.name, now=self._now))
-                return
-            except model.InvalidMention as exc:
-                repaired = _without(record, exc.field)
-                if repaired is None:
-                    skipped.append(f"{self.name}: bluesky:{shown}: {exc.field}: {exc.reason}")
-                    return
-                log.warning("%s: bluesky:%s: %s dropped (%s)", self.name, shown, exc.field, exc.reason)
-                if exc.field == "created_at":
-                    repaired["created_at"] = stamp(when)
-                record = repaired
-        skipped.append(f"{self.name}: bluesky:{shown}: record: too many malformed fields")
+        try:
+            mention, dropped = model.normalize_lenient(record, platform=PLATFORM, source=self.name, now=self._now,
+                                                       created_fallback=stamp(when))
+        except model.InvalidMention as exc:
+            skipped.append(f"{self.name}: bluesky:{shown}: {exc.field}: {exc.reason}")
+            return
+        for what, why in dropped:
+            log.warning("%s: bluesky:%s: %s dropped (%s)", self.name, shown, what, why)
+        mentions.append(mention)
 
     # ---- requests, retries and errors --------------------------------------------------------
     def _call(self, what: str, request: Callable[[Any], Any], *, patient: bool = True) -> dict:
@@ -1255,17 +1249,3 @@ class BlueskySource(Source):
 def _view_name(view: dict) -> str:
     kind = str(view.get("$type") or "")
     return kind.rsplit("#", 1)[-1] if "#" in kind else ("blocked" if view.get("blocked") else "notFound")
-
-
-def _without(record: dict, path: str) -> dict | None:
-    """A copy of `record` without the optional field `path` ("metrics.likes"), None if it is required."""
-    head, _, rest = path.partition(".")
-    if head not in OPTIONAL_FIELDS or head not in record:
-        return None
-    copy_ = dict(record)
-    inner = copy_.get(head)
-    if rest and isinstance(inner, dict) and rest in inner:
-        copy_[head] = {k: v for k, v in inner.items() if k != rest}
-    else:
-        copy_.pop(head)
-    return copy_

@@ -91,7 +91,6 @@ _DETAIL_LIMIT = 200
 _FIRST_SNOWFLAKE_MS = 1_451_606_400_000
 
 #: Mapped fields a mention can lose (with a warning) instead of being skipped.
-OPTIONAL_FIELDS = ("author", "url", "lang", "created_at", "conversation_id", "in_reply_to", "metrics", "tags")
 
 
 # ---- HTML to text --------------------------------------------------------------------------------
@@ -899,21 +898,16 @@ class MastodonSource(Source):
         the mention kept: losing a customer's message over a like count is worse. Only a record
         without a usable id or text is skipped.
         """
-        for _ in range(len(OPTIONAL_FIELDS) + 4):
-            try:
-                page.mentions.append(model.normalize(record, platform=PLATFORM, source=self.name, now=self._now))
-                return
-            except model.InvalidMention as exc:
-                repaired = _without(record, exc.field)
-                if repaired is None:
-                    page.skipped.append(f"{self.name}: mastodon:{native_id}: {exc.field}: {exc.reason}")
-                    return
-                log.warning("%s: mastodon:%s: %s dropped (%s)", self.name, native_id, exc.field, exc.reason)
-                if exc.field == "created_at":
-                    moment = snowflake_time(native_id)
-                    repaired["created_at"] = model.iso(moment) if moment else None
-                record = repaired
-        page.skipped.append(f"{self.name}: mastodon:{native_id}: record: too many malformed fields")
+        moment = snowflake_time(native_id)
+        try:
+            mention, dropped = model.normalize_lenient(record, platform=PLATFORM, source=self.name, now=self._now,
+                                                       created_fallback=model.iso(moment) if moment else None)
+        except model.InvalidMention as exc:
+            page.skipped.append(f"{self.name}: mastodon:{native_id}: {exc.field}: {exc.reason}")
+            return
+        for what, why in dropped:
+            log.warning("%s: mastodon:%s: %s dropped (%s)", self.name, native_id, what, why)
+        page.mentions.append(mention)
 
     def _own_id(self, cursor: dict) -> str | None:
         """The token's account id (to leave its own posts out of hashtags): cached in the cursor."""
@@ -1039,17 +1033,3 @@ def _author(account: dict) -> dict | None:
         "followers": account.get("followers_count"),
         "verified": None,
     }
-
-
-def _without(record: dict, path: str) -> dict | None:
-    """A copy of `record` without the optional field `path` ("metrics.likes"), or None if it is required."""
-    head, _, rest = path.partition(".")
-    if head not in OPTIONAL_FIELDS or head not in record:
-        return None
-    repaired = dict(record)
-    inner = repaired.get(head)
-    if rest and isinstance(inner, dict) and rest in inner:
-        repaired[head] = {k: v for k, v in inner.items() if k != rest}
-    else:
-        repaired.pop(head)
-    return repaired

@@ -78,7 +78,6 @@ MAX_BACKOFF = 30.0
 QUIET_OVERLAP = timedelta(minutes=10)
 
 #: Mapped fields a mention can lose (with a warning) instead of being skipped.
-OPTIONAL_FIELDS = ("author", "url", "lang", "created_at", "conversation_id", "in_reply_to", "metrics")
 
 log = logging.getLogger(__name__)
 
@@ -664,20 +663,15 @@ class TwitterSource(Source):
         Only a record without a usable id, text or kind is skipped.
         """
         shown = (_safe(native_id, 40) if native_id is not None else "") or "?"
-        for _ in range(len(OPTIONAL_FIELDS) + 4):
-            try:
-                mentions.append(model.normalize(record, platform=self.platform, source=self.name, now=self._now))
-                return
-            except model.InvalidMention as exc:
-                repaired = _without(record, exc.field)
-                if repaired is None:
-                    skipped.append(f"{self.name}: twitter:{shown}: {exc.field}: {exc.reason}")
-                    return
-                log.warning("%s: twitter:%s: %s dropped (%s)", self.name, shown, exc.field, exc.reason)
-                if exc.field == "created_at":
-                    repaired["created_at"] = _created_from_id(native_id)
-                record = repaired
-        skipped.append(f"{self.name}: twitter:{shown}: record: too many malformed fields")
+        try:
+            mention, dropped = model.normalize_lenient(record, platform=self.platform, source=self.name, now=self._now,
+                                                       created_fallback=_created_from_id(native_id))
+        except model.InvalidMention as exc:
+            skipped.append(f"{self.name}: twitter:{shown}: {exc.field}: {exc.reason}")
+            return
+        for what, why in dropped:
+            log.warning("%s: twitter:%s: %s dropped (%s)", self.name, shown, what, why)
+        mentions.append(mention)
 
     def map_tweet(self, tweet: dict, users: dict, kind: str, user_id: str | None = None) -> dict:
         """A v2 tweet (plus includes.users) as a record for `model.normalize`."""
@@ -1070,20 +1064,6 @@ def _tweet_url(tweet_id: Any, username: Any) -> str | None:
 def _created_from_id(native_id: Any) -> str | None:
     moment = snowflake_time(native_id)
     return model.iso(moment) if moment else None
-
-
-def _without(record: dict, path: str) -> dict | None:
-    """A copy of `record` without the optional field `path` ("metrics.likes"), or None if it is required."""
-    head, _, rest = path.partition(".")
-    if head not in OPTIONAL_FIELDS or head not in record:
-        return None
-    copy_ = dict(record)
-    inner = copy_.get(head)
-    if rest and isinstance(inner, dict) and rest in inner:
-        copy_[head] = {k: v for k, v in inner.items() if k != rest}
-    else:
-        copy_.pop(head)
-    return copy_
 
 
 def _stored_time(value: Any) -> datetime | None:

@@ -285,3 +285,16 @@ def test_sources_test_runs_one_check(home: pathlib.Path) -> None:
     assert code == 0 and out.startswith("demo: demo source:")
     code, _, err = sw("sources", "test", "nope")
     assert code == 2 and "no source named 'nope'" in err
+
+
+def test_a_big_import_is_prepared_in_parallel_and_keeps_line_numbers(home: pathlib.Path, tmp_path: pathlib.Path) -> None:
+    path = tmp_path / "big.jsonl"
+    lines_ = [json.dumps({"id": f"file:b{i}", "text": f"text number {i}, awful service"}) for i in range(1, 4001)]
+    lines_[3499] = '{"id": "file:broken", "text": '  # line 3500
+    path.write_text("\n".join(lines_) + "\n")
+    code, out, err = sw("import", str(path), "--json")
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["new"] == 3999 and report["errors"] == ["big.jsonl:3500: not valid JSON (unexpected end of data)"]
+    stored = {m["id"] for m in lines(sw("export", "--format", "jsonl")[1])}
+    assert len(stored) == 3999 and "file:b3500" not in stored and all(m.startswith("file:b") for m in stored)

@@ -19,7 +19,7 @@ from socialwatch import model
 from socialwatch.app import App
 from socialwatch.sources.file import Item, read_items
 
-CHUNK = 20_000  # mentions per store write: big enough to amortise rewriting the open file
+CHUNK = 50_000  # mentions per store write: big enough to amortise rewriting the open file
 
 
 @dataclass

@@ -57,7 +57,9 @@ def iso(dt: datetime) -> str:
     """UTC ISO 8601 with a Z suffix and second precision."""
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
-    return dt.astimezone(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+    elif dt.utcoffset():
+        dt = dt.astimezone(UTC)
+    return f"{dt.year:04d}-{dt.month:02d}-{dt.day:02d}T{dt.hour:02d}:{dt.minute:02d}:{dt.second:02d}Z"
 
 
 _TWITTER_DATE = "%a %b %d %H:%M:%S %z %Y"

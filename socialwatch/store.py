@@ -125,11 +125,11 @@ class Session:
             shard = self._shards[key] = _JsonShard(path, kind, "ids" if kind == "index" else "authors")
         return shard
 
-    def _touch_shard(self, data: dict) -> None:
-        for shard in self._shards.values():
-            if shard.data is data:
-                shard.dirty = True
-                return
+    def _dirty(self, kind: str, key: str) -> dict:
+        """The shard holding `key`, marked as changed (written at commit)."""
+        shard = self._shard(kind, shard_of(key))
+        shard.dirty = True
+        return shard.data
 
     # ---- mentions -------------------------------------------------------------------------
     def open_ids(self) -> dict[str, int]:
@@ -232,9 +232,7 @@ class Session:
             chunk = appended[start : start + room]
             table.insert_multiple(chunk)
             for m in chunk:
-                shard = self.index_shard(m["id"])
-                shard[m["id"]] = number
-                self._touch_shard(shard)
+                self._dirty("index", m["id"])[m["id"]] = number
             start += len(chunk)
             room -= len(chunk)
 
@@ -242,11 +240,9 @@ class Session:
         handle = ((mention.get("author") or {}).get("handle") or "").lower()
         if not handle:
             return
-        shard = self.author_shard(handle)
-        ids = shard.setdefault(handle, [])
-        if mention["id"] not in ids:
-            ids.append(mention["id"])
-            self._touch_shard(shard)
+        ids = self.author_shard(handle).get(handle)
+        if ids is None or mention["id"] not in ids:
+            self._dirty("authors", handle).setdefault(handle, []).append(mention["id"])
 
     # ---- source state ---------------------------------------------------------------------
     def source_state(self, name: str) -> dict:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import re
-import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from importlib import resources
@@ -148,12 +147,11 @@ def test_angry_and_viral_candidates() -> None:
     assert all(r["metrics"]["likes"] is None for r in records if r["kind"] == "dm")
 
 
-def test_data_is_parsed_once_and_quickly(monkeypatch) -> None:
+def test_data_is_parsed_once(monkeypatch) -> None:
+    """Parsed once per process (its cost, about 5 ms, is measured by hand, never asserted)."""
     assert sample_records() is sample_records()
     monkeypatch.setattr(demo, "_RECORDS", None)
-    started = time.perf_counter()
     records = sample_records()
-    assert time.perf_counter() - started < 0.1  # about 5 ms here; the budget is 20 ms
     assert records is sample_records()
 
 

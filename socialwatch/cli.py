@@ -579,10 +579,7 @@ def _bulk(state: State, action: str, ids: tuple[str, ...], where: bool, yes: boo
             click.confirm(f"{action.capitalize()} {len(chosen)} mentions?", abort=True, err=True)
         ids = tuple(m["id"] for m in chosen)
     status = {"resolve": "resolved", "ignore": "ignored"}[action]
-    if not where:
-        for mid in ids:  # an unknown id is an error before anything changes
-            app.store.get(mid)
-    for m in workflow.change_many(app, list(ids), action, workflow.set_status(status)):
+    for m in workflow.change_many(app, list(ids), action, workflow.set_status(status), strict=not where):
         _done(m, status)
 
 

@@ -47,6 +47,10 @@ def run_triage(app: App, items: list[dict]) -> None:
             click.secho(f"Heads up: {warning}", fg="yellow", err=False)
         history = app.store.author_history((m.get("author") or {}).get("handle"), exclude=m["id"], limit=5)
         click.echo(views.mention_detail(m, history))
+        try:
+            workflow.mark_viewing(app, m["id"])  # so that another agent opening it sees who has it
+        except SocialwatchError:
+            pass
         if not _act(app, m):
             return
     click.echo("End of the queue.")

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from socialwatch import audit, model, queue
 from socialwatch.app import App
-from socialwatch.errors import Conflict, UsageError
+from socialwatch.errors import Conflict, NotFound, UsageError
 
 Change = Callable[[dict], None]
 
@@ -28,14 +28,20 @@ def change(app: App, mention_id: str, action: str, fn: Change, **extra: object) 
     return mention
 
 
-def change_many(app: App, mention_ids: list[str], action: str, fn: Change) -> list[dict]:
-    """Apply `fn` to many mentions in one locked session (one write per file), audited."""
+def change_many(app: App, mention_ids: list[str], action: str, fn: Change, strict: bool = True) -> list[dict]:
+    """Apply `fn` to many mentions in one locked session (one write per file), audited.
+
+    `strict`: an unknown id is an error before anything changes (else it is skipped).
+    """
     store = app.store
     changed = []
     with store.session() as s:
         entries: list[dict] = []
-        for mention_id in mention_ids:
-            mention = s.get(mention_id)
+        found = {mention_id: s.get(mention_id) for mention_id in mention_ids}
+        missing = [i for i, m in found.items() if m is None]
+        if missing and strict:
+            raise NotFound(f"no mention with id {missing[0]!r}")
+        for mention_id, mention in found.items():
             if mention is None:
                 continue  # removed meanwhile
             before = copy.deepcopy(mention)

@@ -185,3 +185,10 @@ def test_the_fast_export_row_matches_the_documented_columns(home: pathlib.Path, 
     sw("sentiment", "file:q2", "positive")
     for m in App().store.iter_all():
         assert export._full_row(m) == [getter(m) for getter, _ in export.COLUMNS.values()]
+
+
+def test_resolving_several_ids_with_one_unknown_changes_nothing(home: pathlib.Path, tmp_path: pathlib.Path) -> None:
+    load(tmp_path, records(2))
+    code, _, err = sw("resolve", "file:q0", "file:nope", "file:q1")
+    assert code == 1 and "file:nope" in err
+    assert len(lines(sw("triage", "--json")[1])) == 2

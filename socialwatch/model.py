@@ -145,7 +145,12 @@ def _author(value: Any) -> dict:
         value = {"handle": value}
     if not isinstance(value, dict):
         raise InvalidMention("author", f"expected an object, got {type(value).__name__}")
-    handle = _str(value, "handle") or _str(value, "username") or _str(value, "screen_name")
+    try:
+        handle = _str(value, "handle") or _str(value, "username") or _str(value, "screen_name")
+        name = _str(value, "name")
+        author_id = _str(value, "id")
+    except InvalidMention as exc:  # name the field where it sits, so that it can be dropped alone
+        raise InvalidMention(f"author.{exc.field}", exc.reason) from None
     if handle:
         handle = handle.lstrip("@")
     verified = value.get("verified")
@@ -153,8 +158,8 @@ def _author(value: Any) -> dict:
         raise InvalidMention("author.verified", "expected true or false")
     return {
         "handle": handle,
-        "name": _str(value, "name"),
-        "id": _str(value, "id"),
+        "name": name,
+        "id": author_id,
         "followers": _count(value.get("followers"), "author.followers"),
         "verified": verified,
     }

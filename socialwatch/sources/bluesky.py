@@ -1051,8 +1051,13 @@ class BlueskySource(Source):
 
     def _gone_reason(self, stream: Stream, item: Item) -> str | None:
         record = item.record
-        if not isinstance(record, dict) or not isinstance(record.get("text"), str):
+        if not isinstance(record, dict):
             return "the post record is gone (deleted?)"
+        if not isinstance(record.get("text"), str):
+            text = record.get("text")
+            if text is None:
+                return "text: missing: the post record is gone (deleted?)"
+            return f"text: expected a string, got {type(text).__name__}"
         if stream is NOTIFICATIONS and self.options.hydrate and item.post is None:
             return "the post is deleted or not visible to the account (taken down, or its author blocks it)"
         if item.post is not None and _is_gone(item.post):

@@ -854,9 +854,11 @@ class MastodonSource(Source):
             kind = "dm"
         elif parent is not None and kind == "mention":
             kind = "reply"
-        text = html_to_text(status.get("content"))
+        content = status.get("content")
+        # a status without HTML content is malformed: no text, so normalize skips it with a reason
+        text: str | None = html_to_text(content) if isinstance(content, str) else None
         spoiler = status.get("spoiler_text")
-        if isinstance(spoiler, str) and spoiler.strip():
+        if isinstance(spoiler, str) and spoiler.strip() and text is not None:
             text = f"CW: {' '.join(spoiler.split())}\n\n{text}".strip()
         record: dict[str, Any] = {
             "id": sid,

@@ -824,7 +824,7 @@ def _url(kind: str, data: dict) -> Any:
         link = _comment_path(data)
     if isinstance(link, str) and link.startswith("/"):
         return REDDIT_URL + link
-    return link
+    return link if isinstance(link, str) else None  # a malformed permalink is dropped, not stringified
 
 
 def _comment_path(data: dict) -> str | None:

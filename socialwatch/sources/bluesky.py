@@ -425,9 +425,9 @@ class Account:
 
     def _build(self) -> Any:
         from atproto_client import Client
-        from atproto_client.request import Request
 
-        request = Request(timeout=self.timeout, event_hooks={"request": [self._count], "response": [self._note]})
+        request = _tolerant_request_class()(timeout=self.timeout,
+                                            event_hooks={"request": [self._count], "response": [self._note]})
         client = Client(base_url=self.service, request=request)
         client.on_session_change(self._session_changed)
         return client
@@ -534,6 +534,36 @@ def _cache_file(cache_dir: str | pathlib.Path, key: str) -> pathlib.Path:
 def forget_sessions() -> None:
     """Drop the in-process session cache (tests, or after credentials changed)."""
     _SESSIONS.clear()
+
+
+def _tolerant_request_class() -> type:
+    """The SDK's Request, falling back to orjson when pydantic's JSON parser gives up.
+
+    pydantic_core stops at about 200 levels of nesting, so one hostile post nested deeper would
+    fail the whole page, poll after poll, and hold the cursor back. orjson parses it (up to 1024
+    levels), and our mapping then skips or repairs that one item.
+    """
+    import orjson
+    from atproto_client import request as rq
+
+    def parse(response: Any) -> Any:
+        try:
+            return rq._parse_response(response)
+        except ValueError:
+            content_type = (response.headers.get("content-type") or "").lower()
+            if "application/json" not in content_type:
+                raise
+            return rq.Response(success=True, status_code=response.status_code, content=orjson.loads(response.content),
+                               headers=rq._convert_headers_to_dict(response.headers))
+
+    class TolerantRequest(rq.Request):
+        def get(self, *args: Any, **kwargs: Any) -> Any:
+            return parse(self._send_request("GET", *args, **kwargs))
+
+        def post(self, *args: Any, **kwargs: Any) -> Any:
+            return parse(self._send_request("POST", *args, **kwargs))
+
+    return TolerantRequest
 
 
 def xrpc_query(nsid: str, params_model: str, **params: Any) -> Callable[[Any], Any]:

@@ -804,7 +804,8 @@ class MastodonSource(Source):
 
     def _map_page(self, endpoint: Endpoint, items: Any, floor: datetime | None, own: str | None) -> Page:
         page = Page(has_next=getattr(items, "_pagination_next", None) is not None)
-        entries = [as_dict(item) for item in items] if isinstance(items, list) else []
+        raw = self._raw_page(items)
+        entries = [as_dict(item) for item in (raw if raw is not None else items)] if isinstance(items, list) else []
         page.size = len(entries)
         statuses = [as_dict(e.get("status")) if endpoint.tag is None else e for e in entries]
         for status in statuses:  # parents first, so a thread's root is known whatever the order
@@ -814,6 +815,24 @@ class MastodonSource(Source):
         for entry, status in zip(entries, statuses, strict=True):
             self._map_entry(endpoint, entry, status, floor, own, page)
         return page
+
+    def _raw_page(self, items: Any) -> list | None:
+        """The page as the server sent it (the session keeps the last answer), when it matches.
+
+        Mastodon.py's typed entities turn a wrong-typed value into its Python text ("['a']"
+        where a string is declared); mapping from the raw JSON lets validation see the real type
+        and drop or skip it instead of storing a garbled value.
+        """
+        import orjson
+
+        response = self._meter.response
+        try:
+            raw = orjson.loads(response.content) if response is not None else None
+        except (orjson.JSONDecodeError, TypeError, AttributeError):
+            return None
+        if isinstance(raw, list) and isinstance(items, list) and len(raw) == len(items):
+            return raw
+        return None
 
     def _map_entry(
         self, endpoint: Endpoint, entry: dict, status: dict, floor: datetime | None, own: str | None, page: Page

@@ -93,6 +93,7 @@ def poll(state: State, sources: tuple[str, ...], since: str | None, wait: bool, 
     """
     from socialwatch import poller
     from socialwatch.output import json_line
+    from socialwatch.secrets import mask
 
     app = state.app
     names = list(sources) or list(app.config.enabled_sources())
@@ -107,16 +108,16 @@ def poll(state: State, sources: tuple[str, ...], since: str | None, wait: bool, 
         if as_json:
             json_line(report.as_dict())
         for reason in report.skipped[:20]:
-            click.echo(f"Warning: {name}: skipped {reason}", err=True)
+            click.echo(f"Warning: {name}: skipped {mask(reason)}", err=True)
         if len(report.skipped) > 20:
             click.echo(f"Warning: {name}: {len(report.skipped) - 20} more items skipped", err=True)
         for gap in report.gaps:
-            click.echo(f"Warning: {name}: {gap}", err=True)
+            click.echo(f"Warning: {name}: {mask(gap)}", err=True)
         if report.busy:
             click.echo(f"{name}: skipped: already being polled by another process (use --wait to wait)", err=True)
         elif report.error:
             failed += 1
-            click.echo(f"Error: {name}: {report.error}", err=True)
+            click.echo(f"Error: {name}: {mask(report.error)}", err=True)
         elif not as_json:
             click.echo(
                 f"{name}: {report.new} new, {report.duplicates} duplicates, {report.angry} angry, "

@@ -19,6 +19,7 @@ from socialwatch import model
 from socialwatch.app import App
 from socialwatch.errors import Busy, ConfigError, SocialwatchError
 from socialwatch.locking import FileLock
+from socialwatch.secrets import mask
 from socialwatch.sources import BudgetExhausted, Source, SourceContext, SourceError, source_class
 
 POLL_HISTORY = 20  # poll records kept per source
@@ -121,12 +122,12 @@ def poll_source(
         finally:
             source.close()
     except SourceError as exc:
-        report.error = str(exc)
+        report.error = mask(str(exc))
         report.state = exc.state
     except ConfigError:
         raise
     except SocialwatchError as exc:
-        report.error = str(exc)
+        report.error = mask(str(exc))
         report.state = "failing"
     finally:
         report.duration = time.monotonic() - started

@@ -207,3 +207,14 @@ def test_warns_about_a_literal_secret_in_a_config_others_can_read(home: pathlib.
     assert "plain-text-token" not in err
     config.chmod(0o600)
     assert "literal secret" not in sw("sources")[2]
+
+
+def test_a_secret_in_a_source_error_is_masked_on_screen_in_health_and_with_traceback(home: pathlib.Path, monkeypatch) -> None:
+    monkeypatch.setenv("SW_PATH_SECRET", "/nonexistent/tok-9f8e7d6c5b4a")
+    config = home / "socialwatch.toml"
+    config.write_text(config.read_text() + '\n[sources.feed]\ntype = "file"\npath = "$SW_PATH_SECRET"\n')
+    code, out, err = sw("--traceback", "poll")
+    assert code == 1 and "Error: feed:" in err
+    outputs = [out, err, sw("sources", "--json")[1], sw("health", "--json")[1]]
+    outputs += [p.read_text(errors="replace") for p in (home / "data").rglob("*") if p.is_file()]
+    assert not any("tok-9f8e7d6c5b4a" in text for text in outputs)

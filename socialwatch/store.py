@@ -170,9 +170,10 @@ class Session:
         fresh_open: list[Mention] = []
         fresh_closed: list[Mention] = []
         seen: set[str] = set()
+        open_ids = self.open_ids()
         for m in mentions:
             mid = m["id"]
-            if mid in seen or self.exists(mid):
+            if mid in seen or mid in open_ids or self.archived_segment(mid) is not None:
                 result.duplicates.append(mid)
                 continue
             seen.add(mid)
@@ -240,9 +241,14 @@ class Session:
         handle = ((mention.get("author") or {}).get("handle") or "").lower()
         if not handle:
             return
-        ids = self.author_shard(handle).get(handle)
-        if ids is None or mention["id"] not in ids:
-            self._dirty("authors", handle).setdefault(handle, []).append(mention["id"])
+        shard = self._shard("authors", shard_of(handle))
+        ids = shard.data.get(handle)
+        if ids is None:
+            shard.data[handle] = [mention["id"]]
+            shard.dirty = True
+        elif mention["id"] not in ids:
+            ids.append(mention["id"])
+            shard.dirty = True
 
     # ---- source state ---------------------------------------------------------------------
     def source_state(self, name: str) -> dict:

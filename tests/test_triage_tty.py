@@ -1,0 +1,86 @@
+"""The interactive triage queue on a real pseudo-terminal: keys act on the store."""
+
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import pty
+import select
+import subprocess
+import sys
+import termios
+import time
+
+from tests.test_cli import lines, sw, write_jsonl
+
+
+class Screen:
+    """What the program printed on the terminal, read as it comes."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.seen = b""
+        self.pos = 0
+
+    def wait_for(self, needle: bytes, timeout: float = 30.0) -> bytes:
+        """Wait until `needle` appears after the last match (a hang guard, not a speed target)."""
+        deadline = time.monotonic() + timeout
+        while needle not in self.seen[self.pos:]:
+            assert time.monotonic() < deadline, f"no {needle!r} on the terminal; saw: {self.seen[-400:]!r}"
+            ready, _, _ = select.select([self.fd], [], [], 0.2)
+            if ready:
+                try:
+                    chunk = os.read(self.fd, 4096)
+                except OSError:
+                    chunk = b""
+                if not chunk:
+                    continue
+                self.seen += chunk
+        end = self.seen.index(needle, self.pos) + len(needle)
+        shown, self.pos = self.seen[self.pos:end], end
+        return shown
+
+
+def _press(fd: int, key: bytes, timeout: float = 30.0) -> None:
+    """Type `key` once the program reads single keys: click switches the terminal to raw mode
+    (discarding what was typed before), so wait until canonical mode is off."""
+    deadline = time.monotonic() + timeout
+    while termios.tcgetattr(fd)[3] & termios.ICANON:
+        assert time.monotonic() < deadline, "the program never started reading a key"
+        time.sleep(0.02)
+    os.write(fd, key)
+
+
+def test_keys_assign_resolve_and_quit(isolated_home: pathlib.Path, tmp_path: pathlib.Path) -> None:
+    assert sw("init")[0] == 0
+    records = [{"id": "file:t1", "text": "WORST service ever!!! cancel my account \x1b]0;pwned\x07", "author": {"handle": "ann"}},
+               {"id": "file:t2", "text": "how do I change my plan?", "author": {"handle": "bob"}}]
+    assert sw("import", str(write_jsonl(tmp_path / "t.jsonl", records)))[0] == 0
+    leader, follower = pty.openpty()
+    env = {**os.environ, "COLUMNS": "120", "SOCIALWATCH_AGENT": "priya"}
+    proc = subprocess.Popen([sys.executable, "-m", "socialwatch", "triage"], stdin=follower, stdout=follower,
+                            stderr=follower, env=env, close_fds=True)
+    os.close(follower)
+    try:
+        screen = Screen(leader)
+        shown = screen.wait_for(b"[q]uit")
+        assert b"file:t1" in shown and b"\x1b]0;" not in shown  # the hostile OSC is shown inert
+        _press(leader, b"a")
+        screen.wait_for(b"assigned to priya")
+        screen.wait_for(b"[q]uit")
+        _press(leader, b"r")
+        screen.wait_for(b"resolved")
+        assert b"file:t2" in screen.wait_for(b"[q]uit")  # the next mention
+        _press(leader, b"q")
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        os.close(leader)
+    assert proc.returncode == 0
+    t1 = json.loads(sw("show", "file:t1", "--json")[1])
+    assert t1["status"] == "resolved" and t1["assignee"] == "priya"
+    assert [m["id"] for m in lines(sw("triage", "--json")[1])] == ["file:t2"]
+    viewing = json.loads(sw("show", "file:t2", "--json")[1]).get("viewing") or {}
+    assert viewing.get("agent") == "priya"  # another agent opening it would be told

@@ -36,11 +36,6 @@ def is_tty(stream: TextIO | None = None) -> bool:
         return False
 
 
-def message(text: str) -> None:
-    """A message for the person at the terminal (stderr)."""
-    sys.stderr.write(text + "\n")
-
-
 def public(mention: dict) -> dict:
     """The mention as the CLI's JSON shows it (the stored document, effective priority on top)."""
     from socialwatch.model import effective_priority

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tinydb import Query, TinyDB
-from tinydb.table import Document, Table
+from tinydb.table import Table
 
 from socialwatch import model
 from socialwatch.errors import NotFound, StoreError
@@ -114,9 +114,6 @@ class Session:
     def index_shard(self, mention_id: str) -> dict:
         return self._shard("index", shard_of(mention_id)).data
 
-    def author_shard(self, handle: str) -> dict:
-        return self._shard("authors", shard_of(handle)).data
-
     def _shard(self, kind: str, number: int) -> _JsonShard:
         key = (kind, number)
         shard = self._shards.get(key)
@@ -143,9 +140,6 @@ class Session:
     def archived_segment(self, mention_id: str) -> int | None:
         value = self.index_shard(mention_id).get(mention_id)
         return value if isinstance(value, int) else None
-
-    def exists(self, mention_id: str) -> bool:
-        return mention_id in self.open_ids() or self.archived_segment(mention_id) is not None
 
     def get(self, mention_id: str) -> Mention | None:
         doc_id = self.open_ids().get(mention_id)
@@ -414,16 +408,6 @@ class TinyStore:
         data = read_json(self.state_path, "state") or {}
         return {d.get("name"): d for d in data.get("sources", {}).values() if isinstance(d, dict)}
 
-    def check(self) -> None:
-        """Load every store file once; StoreError if one is corrupt or foreign."""
-        read_json(self.open_path, "open")
-        read_json(self.state_path, "state")
-        read_json(self.outbox_path, "outbox")
-        for sub, kind in (("index", "index"), ("authors", "authors")):
-            for p in sorted((self.data_dir / sub).glob("*.json")):
-                read_json(p, kind)
-        for number in self.segments():
-            read_json(self.segment_path(number), "archive")
 
 
 def open_store(data_dir: pathlib.Path) -> TinyStore:
@@ -433,4 +417,4 @@ def open_store(data_dir: pathlib.Path) -> TinyStore:
     return TinyStore(data_dir)
 
 
-__all__ = ["AddResult", "Document", "Session", "TinyStore", "open_store"]
+__all__ = ["AddResult", "Session", "TinyStore", "open_store"]

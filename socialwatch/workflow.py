@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from socialwatch import audit, model, queue
 from socialwatch.app import App
-from socialwatch.errors import Conflict, NotFound, UsageError
+from socialwatch.errors import NotFound, UsageError
 
 Change = Callable[[dict], None]
 
@@ -185,7 +185,3 @@ def claim(app: App, filters: queue.Filters | None = None) -> dict | None:
         s.after_commit.append(lambda: audit.append(store.audit_path, [entry]))
     return mention
 
-
-def ensure_not_taken(m: dict, agent: str) -> None:
-    if m.get("assignee") and m["assignee"] != agent:
-        raise Conflict(f"{m['id']} is assigned to {m['assignee']}")

@@ -196,10 +196,6 @@ def _int_id(value: str) -> str | None:
         return None
 
 
-def platform_for(path: pathlib.Path) -> str:
-    return "file"
-
-
 class FileSource(Source):
     """Reads new lines of a JSONL or CSV file on each poll."""
 

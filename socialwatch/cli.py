@@ -394,7 +394,8 @@ def reply(state: State, mention_id: str, text: str | None, template: str | None,
     if not yes and is_tty(sys.stdin) and is_tty(sys.stderr):
         click.echo(f"Reply to {safe(mention_id)} ({visibility or outbox.default_visibility(mention)}):\n  {safe(text)}", err=True)
         click.confirm("Send it?", abort=True, err=True)
-    result = outbox.send(app, mention_id, text, visibility=visibility, again=again, resolve=resolve, template=tpl_name)
+    result = outbox.send(app, mention_id, text, visibility=visibility, again=again, resolve=resolve, template=tpl_name,
+                         mention=mention)
     if as_json:
         json_line(result.record)
     else:

@@ -91,15 +91,18 @@ def _records_for(s: Any, mention_id: str) -> list[dict]:
 
 
 def send(app: App, mention_id: str, text: str, *, visibility: str | None = None, again: bool = False,
-         resolve: bool = False, template: str | None = None) -> Outcome:
-    """Post a reply exactly once (see the module docstring); raises on refusal or failure."""
+         resolve: bool = False, template: str | None = None, mention: dict | None = None) -> Outcome:
+    """Post a reply exactly once (see the module docstring); raises on refusal or failure.
+
+    `mention`: the mention as the caller already read it (it is read again under the lock).
+    """
     if not text.strip():
         raise UsageError("the reply is empty")
     store = app.store
     now = model.iso(model.utcnow())
     # The responder is built (config and credentials checked) before any record exists, so a
     # configuration problem never leaves a record stuck in `sending`.
-    target = store.get(mention_id)
+    target = mention if mention is not None and mention.get("id") == mention_id else store.get(mention_id)
     responder = build_responder(app, responder_name(app, target))
     problem = responder.length_problem(target, text)
     if problem:

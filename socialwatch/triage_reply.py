@@ -32,6 +32,6 @@ def reply_from_triage(app: App, mention: dict) -> bool:
     if not click.confirm("Send it?", default=True):
         return False
     resolve = click.confirm("Resolve the mention as well?", default=False)
-    result = outbox.send(app, mention["id"], text, visibility=visibility, resolve=resolve)
+    result = outbox.send(app, mention["id"], text, visibility=visibility, resolve=resolve, mention=mention)
     click.echo(f"sent via {result.record['responder']}")
     return True

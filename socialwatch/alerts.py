@@ -29,8 +29,6 @@ import urllib.request
 from datetime import datetime, timedelta
 from typing import Any
 
-from tinydb import Query
-
 from socialwatch import model
 from socialwatch.app import App
 from socialwatch.errors import ConfigError
@@ -159,15 +157,14 @@ class Alerter:
             return []
         sent = []
         with self.app.store.session() as s:
-            table = s.state_table("alerts")
             for alert in candidates:
-                doc = table.get(Query().key == alert["key"])
+                doc = s.state_get("alerts", alert["key"])
                 if doc and now - model.parse_time(doc["last_fired"]) < self.cooldown:
                     continue
                 alert["at"] = model.iso(now)
                 record = {"key": alert["key"], "kind": alert["kind"], "last_fired": alert["at"],
                           "count": (doc or {}).get("count", 0) + 1, "message": alert["message"]}
-                table.upsert(record, Query().key == alert["key"])
+                s.state_put("alerts", alert["key"], record)
                 sent.append(alert)
         for alert in sent:
             self.deliver(alert)
@@ -218,7 +215,6 @@ def record_hourly(app: App, mentions: list[dict], session: Any) -> None:
     """Count newly stored mentions per hour of posting (for spike detection), inside a session."""
     if not mentions:
         return
-    table = session.state_table("hourly")
     bumps: dict[str, list[int]] = {}
     for m in mentions:
         hour = (m.get("created_at") or "")[:13]
@@ -232,16 +228,10 @@ def record_hourly(app: App, mentions: list[dict], session: Any) -> None:
     for hour, (total, negative) in bumps.items():
         if hour < cutoff:
             continue
-        doc = table.get(Query().hour == hour)
-        if doc:
-            table.update({"total": doc["total"] + total, "negative": doc["negative"] + negative}, doc_ids=[doc.doc_id])
-        else:
-            table.insert({"hour": hour, "total": total, "negative": negative})
-    table.remove(Query().hour < cutoff)
+        doc = session.state_get("hourly", hour) or {"total": 0, "negative": 0}
+        session.state_put("hourly", hour, {"hour": hour, "total": doc["total"] + total, "negative": doc["negative"] + negative})
+    session.state_prune("hourly", cutoff)
 
 
 def hourly_counts(app: App) -> dict[str, dict]:
-    from socialwatch.storage import read_json
-
-    data = read_json(app.store.state_path, "state") or {}
-    return {d["hour"]: d for d in data.get("hourly", {}).values() if isinstance(d, dict) and "hour" in d}
+    return app.store.state_all("hourly")

@@ -520,12 +520,11 @@ def outbox_retry(state: State, record_id: str) -> None:
 @pass_state
 def history(state: State, mention_id: str, as_json: bool) -> None:
     """Show the audit trail of one mention: every change, who made it and when."""
-    from socialwatch import audit
     from socialwatch.output import json_lines
     from socialwatch.render import table
 
     app = state.app
-    entries = list(audit.read(app.store.audit_path, mention_id))
+    entries = list(app.store.audit_entries(mention_id))
     if as_json:
         json_lines(entries)
         return

@@ -56,17 +56,6 @@ def source_rows(app: App, now: datetime | None = None) -> list[dict]:
     return rows
 
 
-def _dir_size(path) -> int:
-    total = 0
-    for p in path.rglob("*"):
-        try:
-            if p.is_file():
-                total += p.stat().st_size
-        except OSError:
-            pass
-    return total
-
-
 def summary(app: App, now: datetime | None = None) -> dict:
     """Everything `socialwatch health` reports, with the overall state and exit status.
 
@@ -97,7 +86,7 @@ def summary(app: App, now: datetime | None = None) -> dict:
         "exit_code": code,
         "checked_at": model.iso(now),
         "sources": rows,
-        "store": {"open": counts["open"], "archived": counts["archived"], "bytes": _dir_size(app.store.data_dir)},
+        "store": {"open": counts["open"], "archived": counts["archived"], "bytes": app.store.size_bytes()},
         "backlog": len(open_items),
         "unanswered": len(unanswered),
         "oldest_unanswered": None if oldest is None else {

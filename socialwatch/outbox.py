@@ -23,8 +23,6 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
-from tinydb import Query
-
 from socialwatch import audit, model
 from socialwatch.app import App
 from socialwatch.errors import ConfigError, Conflict, NotFound, SocialwatchError, UsageError
@@ -87,7 +85,7 @@ def default_visibility(mention: dict) -> str:
 
 
 def _records_for(s: Any, mention_id: str) -> list[dict]:
-    return [dict(r) for r in s.outbox_table().search(Query().mention_id == mention_id)]
+    return s.replies_for(mention_id)
 
 
 def send(app: App, mention_id: str, text: str, *, visibility: str | None = None, again: bool = False,
@@ -141,14 +139,11 @@ def send(app: App, mention_id: str, text: str, *, visibility: str | None = None,
             "reply_id": None,
             "url": None,
         }
-        same = s.outbox_table().get(Query().idempotency_key == key)
+        same = s.reply_by_key(key)
         if same is not None:  # the same text failed before: this is its retry, same key
             record.update(id=same["id"], attempts=int(same.get("attempts", 1)) + 1, created_at=same["created_at"])
-            s.outbox_table().update(record, doc_ids=[same.doc_id])
-        else:
-            s.outbox_table().insert(record)
-        entry = audit.entry(app.agent, "reply-sending", mention_id, None, None, record=record["id"], visibility=visibility)
-        s.after_commit.append(lambda: audit.append(store.audit_path, [entry]))
+        s.save_reply(record)
+        s.audit([audit.entry(app.agent, "reply-sending", mention_id, None, None, record=record["id"], visibility=visibility)])
     return _deliver(app, record, mention, responder)
 
 
@@ -180,12 +175,11 @@ def _settle(app: App, record: dict, state: str, **fields: Any) -> Outcome:
     store = app.store
     now = model.iso(model.utcnow())
     with store.session() as s:
-        table = s.outbox_table()
-        stored = table.get(Query().id == record["id"])
+        stored = s.reply(record["id"])
         if stored is None:
             raise NotFound(f"outbox record {record['id']} vanished")
-        updated = {**dict(stored), **fields, "state": state, "updated_at": now}
-        table.update(updated, doc_ids=[stored.doc_id])
+        updated = {**stored, **fields, "state": state, "updated_at": now}
+        s.save_reply(updated)
         mention = s.get(record["mention_id"])
         entries = [audit.entry(record["agent"], f"reply-{state}", record["mention_id"], None, None, record=record["id"],
                                error=updated.get("error"))]
@@ -194,7 +188,7 @@ def _settle(app: App, record: dict, state: str, **fields: Any) -> Outcome:
             _apply_sent(mention, updated, now)
             s.put(mention)
             entries.append(audit.entry(record["agent"], "replied", mention["id"], before, mention, record=record["id"]))
-        s.after_commit.append(lambda: audit.append(store.audit_path, entries))
+        s.audit(entries)
     return Outcome(record=updated, mention=mention)
 
 
@@ -219,13 +213,7 @@ def _apply_sent(mention: dict, record: dict, now: str) -> None:
 
 def records(app: App, states: tuple[str, ...] | None = None) -> list[dict]:
     """Outbox records, oldest first, optionally only in some states."""
-    from socialwatch.storage import read_json
-
-    data = read_json(app.store.outbox_path, "outbox") or {}
-    out = [r for r in data.get("replies", {}).values() if isinstance(r, dict)]
-    if states:
-        out = [r for r in out if r.get("state") in states]
-    return sorted(out, key=lambda r: r.get("created_at") or "")
+    return app.store.replies(states)
 
 
 def _record(app: App, record_id: str) -> dict:
@@ -269,8 +257,7 @@ def retry(app: App, record_id: str) -> Outcome:
     store = app.store
     responder = build_responder(app, _record(app, record_id)["responder"])
     with store.session() as s:
-        table = s.outbox_table()
-        stored = table.get(Query().id == record_id)
+        stored = s.reply(record_id)
         if stored is None:
             raise NotFound(f"no outbox record {record_id!r}")
         record = dict(stored)
@@ -282,6 +269,6 @@ def retry(app: App, record_id: str) -> Outcome:
             raise Conflict(f"another reply to {record['mention_id']} is in flight ({others[0]['id']})")
         record.update(state="sending", attempts=int(record.get("attempts", 1)) + 1, updated_at=model.iso(model.utcnow()),
                       agent=app.agent)
-        table.update(record, doc_ids=[stored.doc_id])
+        s.save_reply(record)
         mention = s.require(record["mention_id"])
     return _deliver(app, record, mention, responder)

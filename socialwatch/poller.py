@@ -8,17 +8,15 @@ is written. Each batch is stored before its cursor, so a crash repeats at most o
 
 from __future__ import annotations
 
-import hashlib
-import re
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from socialwatch import model
 from socialwatch.app import App
 from socialwatch.errors import Busy, ConfigError, SocialwatchError
-from socialwatch.locking import FileLock
 from socialwatch.secrets import mask
 from socialwatch.sources import BudgetExhausted, Source, SourceContext, SourceError, source_class
 
@@ -56,9 +54,9 @@ class PollReport:
         return data
 
 
-def lock_for(app: App, name: str) -> FileLock:
-    safe = re.sub(r"[^A-Za-z0-9_.-]", "_", name)[:60] + "-" + hashlib.sha1(name.encode()).hexdigest()[:8]
-    return FileLock(app.config.data_dir / "locks" / f"source-{safe}.lock", f"source {name}")
+def lock_for(app: App, name: str) -> Any:
+    """The store's per-source poll lock (a lock file, or an advisory lock in PostgreSQL)."""
+    return app.store.source_lock(name)
 
 
 def build_source(app: App, name: str, *, since: datetime | None = None, one_shot: bool = True) -> Source:

@@ -36,6 +36,7 @@ from typing import Any
 from tinydb import Query, TinyDB
 from tinydb.table import Table
 
+from socialwatch import audit as audit_log
 from socialwatch import model
 from socialwatch.errors import NotFound, StoreError
 from socialwatch.locking import FileLock
@@ -44,6 +45,8 @@ from socialwatch.storage import FORMAT, MARKER, AtomicJSONStorage, atomic_write,
 SEGMENT_SIZE = 500
 SHARDS = 64
 LOCK_TIMEOUT = 120.0
+# The field that keys each namespace of small state documents in state.json.
+KEY_FIELDS = {"sources": "name", "alerts": "key", "hourly": "hour"}
 
 Mention = dict[str, Any]
 
@@ -244,14 +247,70 @@ class Session:
             ids.append(mention["id"])
             shard.dirty = True
 
-    # ---- source state ---------------------------------------------------------------------
+    def next_unassigned(self, filters: Any) -> Mention | None:
+        """The highest-priority unassigned open mention matching `filters` (a `queue.Filters`),
+        to be claimed in this session; None if there is none."""
+        from socialwatch import queue
+
+        candidates = [dict(d) for d in self.open_table().all() if not d.get("assignee") and filters.matches(d)]
+        return min(candidates, key=queue.sort_key) if candidates else None
+
+    # ---- source state and other small state documents -------------------------------------
     def source_state(self, name: str) -> dict:
-        doc = self.state_table().get(Query().name == name)
-        return dict(doc) if doc else {"name": name}
+        return self.state_get("sources", name) or {"name": name}
 
     def set_source_state(self, name: str, state: dict) -> None:
-        state = {**state, "name": name}
-        self.state_table().upsert(state, Query().name == name)
+        self.state_put("sources", name, state)
+
+    def state_get(self, namespace: str, key: str) -> dict | None:
+        """A small state document (namespaces: sources, alerts, hourly); None if absent."""
+        doc = self.state_table(namespace).get(Query()[KEY_FIELDS[namespace]] == key)
+        return dict(doc) if doc is not None else None
+
+    def state_put(self, namespace: str, key: str, doc: dict) -> None:
+        """Create or replace a state document."""
+        field_name = KEY_FIELDS[namespace]
+        doc = {**doc, field_name: key}
+        table = self.state_table(namespace)
+        found = table.get(Query()[field_name] == key)
+        if found is None:
+            table.insert(doc)
+        else:
+            table.update(_replace(doc), doc_ids=[found.doc_id])
+
+    def state_prune(self, namespace: str, before: str) -> None:
+        """Remove the state documents whose key sorts before `before`."""
+        self.state_table(namespace).remove(Query()[KEY_FIELDS[namespace]] < before)
+
+    # ---- outbox -----------------------------------------------------------------------------
+    def replies_for(self, mention_id: str) -> list[dict]:
+        """The outbox records of one mention, oldest first."""
+        found = [dict(r) for r in self.outbox_table().search(Query().mention_id == mention_id)]
+        return sorted(found, key=lambda r: r.get("created_at") or "")
+
+    def reply(self, record_id: str) -> dict | None:
+        doc = self.outbox_table().get(Query().id == record_id)
+        return dict(doc) if doc is not None else None
+
+    def reply_by_key(self, key: str) -> dict | None:
+        doc = self.outbox_table().get(Query().idempotency_key == key)
+        return dict(doc) if doc is not None else None
+
+    def save_reply(self, record: dict) -> None:
+        """Create or replace an outbox record (by its `id`)."""
+        table = self.outbox_table()
+        found = table.get(Query().id == record["id"])
+        if found is None:
+            table.insert(record)
+        else:
+            table.update(_replace(record), doc_ids=[found.doc_id])
+
+    # ---- audit ------------------------------------------------------------------------------
+    def audit(self, entries: list[dict]) -> None:
+        """Append audit entries once the session's changes are stored."""
+        if entries:
+            path = self.store.audit_path
+            self.after_commit.append(lambda: audit_log.append(path, entries))
 
     # ---- commit ---------------------------------------------------------------------------
     def commit(self) -> None:
@@ -405,8 +464,51 @@ class TinyStore:
         return found[:limit]
 
     def source_states(self) -> dict[str, dict]:
+        return self.state_all("sources")
+
+    def state_all(self, namespace: str) -> dict[str, dict]:
+        """Every state document of a namespace, by key."""
         data = read_json(self.state_path, "state") or {}
-        return {d.get("name"): d for d in data.get("sources", {}).values() if isinstance(d, dict)}
+        field_name = KEY_FIELDS[namespace]
+        return {d[field_name]: d for d in data.get(namespace, {}).values() if isinstance(d, dict) and field_name in d}
+
+    def replies(self, states: tuple[str, ...] | None = None) -> list[dict]:
+        """Outbox records, oldest first, optionally only in some states."""
+        data = read_json(self.outbox_path, "outbox") or {}
+        out = [r for r in data.get("replies", {}).values() if isinstance(r, dict)]
+        if states:
+            out = [r for r in out if r.get("state") in states]
+        return sorted(out, key=lambda r: r.get("created_at") or "")
+
+    def audit_entries(self, mention_id: str | None = None) -> Iterator[dict]:
+        """Audit entries in order, optionally only those of one mention."""
+        return audit_log.read(self.audit_path, mention_id)
+
+    def source_lock(self, name: str) -> FileLock:
+        """The lock one poll of source `name` holds, so that two pollers never poll it at once."""
+        import hashlib
+        import re
+
+        safe = re.sub(r"[^A-Za-z0-9_.-]", "_", name)[:60] + "-" + hashlib.sha1(name.encode()).hexdigest()[:8]
+        return FileLock(self.data_dir / "locks" / f"source-{safe}.lock", f"source {name}")
+
+    def size_bytes(self) -> int:
+        """Bytes the store's files take on disk."""
+        total = 0
+        for p in self.data_dir.rglob("*"):
+            try:
+                if p.is_file():
+                    total += p.stat().st_size
+            except OSError:
+                pass
+        return total
+
+    def describe(self) -> str:
+        """Where the store lives, for people (no secret)."""
+        return f"tinydb {self.data_dir}"
+
+    def close(self) -> None:
+        """Release resources (nothing for files)."""
 
 
 

@@ -24,7 +24,7 @@ def change(app: App, mention_id: str, action: str, fn: Change, **extra: object) 
             entries = [audit.entry(app.agent, action, mention_id, before, mention, **extra)]
             if mention.get("status") in model.CLOSED_STATUSES and before.get("status") not in model.CLOSED_STATUSES:
                 entries += _close_followups(s, app.agent, mention, action)
-            s.after_commit.append(lambda: audit.append(store.audit_path, entries))
+            s.audit(entries)
     return mention
 
 
@@ -53,7 +53,7 @@ def change_many(app: App, mention_ids: list[str], action: str, fn: Change, stric
             if mention.get("status") in model.CLOSED_STATUSES and before.get("status") not in model.CLOSED_STATUSES:
                 entries += _close_followups(s, app.agent, mention, action)
             changed.append(mention)
-        s.after_commit.append(lambda: audit.append(store.audit_path, entries))
+        s.audit(entries)
     return changed
 
 
@@ -170,11 +170,9 @@ def claim(app: App, filters: queue.Filters | None = None) -> dict | None:
     store = app.store
     filters = filters or queue.Filters()
     with store.session() as s:
-        table = s.open_table()
-        candidates = [dict(d) for d in table.all() if not d.get("assignee") and filters.matches(d)]
-        if not candidates:
+        mention = s.next_unassigned(filters)
+        if mention is None:
             return None
-        mention = min(candidates, key=queue.sort_key)
         before = copy.deepcopy(mention)
         mention["assignee"] = app.agent
         mention["assigned_at"] = _now()
@@ -182,6 +180,6 @@ def claim(app: App, filters: queue.Filters | None = None) -> dict | None:
             mention["status"] = "open"
         s.put(mention)
         entry = audit.entry(app.agent, "claim", mention["id"], before, mention)
-        s.after_commit.append(lambda: audit.append(store.audit_path, [entry]))
+        s.audit([entry])
     return mention
 

@@ -245,10 +245,10 @@ def test_spike_against_the_same_hour_of_previous_days(home: pathlib.Path) -> Non
     app = App()
     now = utc("2026-11-23T15:30")
     with app.store.session() as s:
-        table = s.state_table("hourly")
         for d in range(1, 8):
-            table.insert({"hour": f"2026-11-{23 - d:02d}T15", "total": 4, "negative": 1})
-        table.insert({"hour": "2026-11-23T15", "total": 30, "negative": 2})
+            hour = f"2026-11-{23 - d:02d}T15"
+            s.state_put("hourly", hour, {"hour": hour, "total": 4, "negative": 1})
+        s.state_put("hourly", "2026-11-23T15", {"hour": "2026-11-23T15", "total": 30, "negative": 2})
     config = home / "socialwatch.toml"
     config.write_text(config.read_text() + "\n[alerts]\nspike_factor = 3.0\nspike_min = 10\n")
     fired = alerts.Alerter(App()).after_poll([], now=now)

@@ -29,9 +29,9 @@ class App:
 
     @functools.cached_property
     def store(self) -> "TinyStore":
-        from socialwatch.store import open_store
+        from socialwatch.store import store_for
 
-        return open_store(self.config.data_dir)
+        return store_for(self.config)
 
     @functools.cached_property
     def scorer(self) -> "Scorer":

@@ -182,9 +182,7 @@ def triage(state: State, limit: int | None, as_json: bool, as_list: bool, **filt
     app = state.app
     chosen = queue.Filters.from_options(filters)
     chosen.followups = False
-    items = queue.select(app.store.open_mentions(), chosen)
-    if limit:
-        items = items[:limit]
+    items = app.store.select_open(chosen, limit or None)
     if as_list:
         from socialwatch import views
 
@@ -209,7 +207,7 @@ def show(state: State, mention_id: str, as_json: bool) -> None:
     from socialwatch.output import json_line, public
 
     app = state.app
-    open_list = app.store.open_mentions()
+    open_list = app.store.snapshot()
     mention = app.store.get(mention_id, open_list)
     history = app.store.author_history((mention.get("author") or {}).get("handle"), exclude=mention["id"],
                                        open_list=open_list)
@@ -570,7 +568,7 @@ def _bulk(state: State, action: str, ids: tuple[str, ...], where: bool, yes: boo
 
         filters["older_than"] = poller.since_option(older_than) if older_than else None
         filters["below_priority"] = below_priority
-        chosen = queue.select(app.store.open_mentions(), queue.Filters.from_options(filters))
+        chosen = app.store.select_open(queue.Filters.from_options(filters))
         if not chosen:
             click.echo("No open mention matches.", err=True)
             return
@@ -865,9 +863,11 @@ def export(state: State, output: str | None, fmt: str, columns: str | None, list
 
 
 def _attach_report() -> None:
+    from socialwatch.cli_db import db
     from socialwatch.cli_report import report
 
     cli.add_command(report)
+    cli.add_command(db)
 
 
 _attach_report()

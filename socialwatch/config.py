@@ -38,6 +38,7 @@ TOP_LEVEL: dict[str, type] = {
     "export": dict,
 }
 
+STORE_KEYS: dict[str, Any] = {"backend": str, "path": str, "url": str, "pool_size": int}
 BRAND_KEYS: dict[str, Any] = {"name": str, "handles": list, "keywords": list, "exclusions": list}
 ROUTING_KEYS: dict[str, Any] = {
     "name": str,
@@ -245,9 +246,20 @@ def validate(config: Config) -> None:
             raise ConfigError("expected a table ([[routing]])", path=path, key=f"routing[{i}]")
         _check_keys(rule, ROUTING_KEYS, f"routing[{i}]", path)
     store = data.get("store", {})
+    if not isinstance(store, dict):
+        raise ConfigError("expected a table", path=path, key="store")
+    _check_keys(store, STORE_KEYS, "store", path)
     backend = store.get("backend", "tinydb")
-    if backend != "tinydb":
-        raise ConfigError(f"unknown store backend {backend!r} (known: tinydb)", path=path, key="store.backend")
+    if backend not in ("tinydb", "postgres"):
+        raise ConfigError(f"unknown store backend {backend!r} (known: tinydb, postgres)", path=path, key="store.backend")
+    if backend == "postgres":
+        if "url" not in store:
+            raise ConfigError('missing required key `url` (for example url = "$DATABASE_URL")', path=path, key="store.url")
+        if env_name(store["url"]) is None and re.search(r"://[^/@\s]*:[^/@\s]*@|password\s*=", store["url"]):
+            warn(f"{path}: store.url holds a password: write url = \"$DATABASE_URL\" and set it in the environment")
+    if "pool_size" in store and (not isinstance(store["pool_size"], int) or isinstance(store["pool_size"], bool)
+                                 or store["pool_size"] < 1):
+        raise ConfigError("expected a whole number >= 1", path=path, key="store.pool_size")
     if "path" in store and not isinstance(store["path"], str):
         raise ConfigError("expected a string", path=path, key="store.path")
     if "sla" in data:

@@ -334,6 +334,8 @@ def _replace(new: Mention) -> Callable[[dict], None]:
 class TinyStore:
     """The TinyDB store behind a small interface (see the module docstring)."""
 
+    backend = "tinydb"
+
     def __init__(self, data_dir: pathlib.Path) -> None:
         self.data_dir = pathlib.Path(data_dir)
         self.open_path = self.data_dir / "open.json"
@@ -384,6 +386,38 @@ class TinyStore:
         if data is None:
             return []
         return list(data.get("mentions", {}).values())
+
+    def snapshot(self) -> list[Mention] | None:
+        """The open queue read once, for a command that looks up several mentions (pass it as
+        `open_list`); a database backend returns None and answers each lookup by index."""
+        return self.open_mentions()
+
+    def select_open(self, filters: Any, limit: int | None = None) -> list[Mention]:
+        """Open mentions matching `filters` (a `queue.Filters`), highest priority first."""
+        from socialwatch import queue
+
+        found = queue.select(self.open_mentions(), filters)
+        return found if limit is None else found[:limit]
+
+    def changes(self, timeout: float) -> list[str]:
+        """Wait up to `timeout` seconds for a change to the open queue; ["changed"] if one came."""
+        import os
+        import time
+
+        def stamp() -> tuple[int, int] | None:
+            try:
+                st = os.stat(self.open_path)
+            except OSError:
+                return None
+            return (st.st_mtime_ns, st.st_ino)
+
+        before = stamp()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            time.sleep(min(0.25, max(0.0, deadline - time.monotonic())))
+            if stamp() != before:
+                return ["changed"]
+        return []
 
     def get(self, mention_id: str, open_list: list[Mention] | None = None) -> Mention:
         """One mention by id, open or archived; NotFound if unknown.
@@ -513,10 +547,20 @@ class TinyStore:
 
 
 def open_store(data_dir: pathlib.Path) -> TinyStore:
-    """The store for a data directory (the backend chosen by `[store] backend`)."""
+    """The TinyDB store of a data directory."""
     if data_dir.exists() and not data_dir.is_dir():
         raise StoreError(f"{data_dir} is not a directory")
     return TinyStore(data_dir)
 
 
-__all__ = ["AddResult", "Session", "TinyStore", "open_store"]
+def store_for(config: Any) -> Any:
+    """The store a configuration names: `[store] backend` "tinydb" (default) or "postgres"."""
+    table = config.table("store")
+    if table.get("backend", "tinydb") == "postgres":
+        from socialwatch.pgstore import PgStore
+
+        return PgStore(config.resolve_value(table["url"], "store.url"))
+    return open_store(config.data_dir)
+
+
+__all__ = ["AddResult", "Session", "TinyStore", "open_store", "store_for"]

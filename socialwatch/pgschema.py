@@ -1,0 +1,70 @@
+"""The PostgreSQL schema owned by socialwatch, as numbered migrations (`socialwatch db upgrade`).
+
+Each migration runs in one transaction with the schema version it brings, so a failed
+upgrade leaves the previous version in place. The code refuses a database whose version is
+older (run `db upgrade`) or newer (upgrade socialwatch) than `SCHEMA_VERSION`.
+
+Mentions keep the whole document in `doc` (jsonb) plus the columns the queue is read by.
+PostgreSQL text and jsonb cannot hold the NUL character; a document with one keeps its exact
+JSON in `raw` (bytea) and a NUL-free copy in `doc` for queries, so nothing is lost.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: list[tuple[int, str, str]] = [
+    (1, "mentions, state, outbox and audit", """
+CREATE TABLE IF NOT EXISTS socialwatch_schema (
+    version integer NOT NULL,
+    applied_at timestamptz NOT NULL DEFAULT now(),
+    description text NOT NULL
+);
+CREATE TABLE mentions (
+    seq bigserial UNIQUE,
+    id text COLLATE "C" PRIMARY KEY,
+    doc jsonb NOT NULL,
+    raw bytea,
+    status text NOT NULL,
+    is_open boolean NOT NULL,
+    priority integer NOT NULL,
+    created_at text COLLATE "C" NOT NULL DEFAULT '',
+    assignee text,
+    source text,
+    author_key text COLLATE "C"
+);
+CREATE INDEX mentions_queue ON mentions (priority DESC, created_at, id) WHERE is_open;
+CREATE INDEX mentions_unassigned ON mentions (priority DESC, created_at, id) WHERE is_open AND assignee IS NULL;
+CREATE INDEX mentions_status ON mentions (status);
+CREATE INDEX mentions_created ON mentions (created_at);
+CREATE INDEX mentions_assignee ON mentions (assignee) WHERE assignee IS NOT NULL;
+CREATE INDEX mentions_source ON mentions (source);
+CREATE INDEX mentions_author ON mentions (author_key) WHERE author_key IS NOT NULL;
+CREATE TABLE state (
+    namespace text COLLATE "C" NOT NULL,
+    key text COLLATE "C" NOT NULL,
+    doc jsonb NOT NULL,
+    raw bytea,
+    PRIMARY KEY (namespace, key)
+);
+CREATE TABLE outbox (
+    id text COLLATE "C" PRIMARY KEY,
+    mention_id text NOT NULL,
+    idempotency_key text NOT NULL UNIQUE,
+    state text NOT NULL,
+    created_at text COLLATE "C" NOT NULL DEFAULT '',
+    doc jsonb NOT NULL,
+    raw bytea
+);
+CREATE INDEX outbox_mention ON outbox (mention_id);
+CREATE INDEX outbox_state ON outbox (state);
+CREATE TABLE audit (
+    seq bigserial PRIMARY KEY,
+    mention_id text,
+    at text,
+    entry jsonb NOT NULL,
+    raw bytea
+);
+CREATE INDEX audit_mention ON audit (mention_id);
+"""),
+]
+
+SCHEMA_VERSION = max(number for number, _, _ in MIGRATIONS)

@@ -1,0 +1,590 @@
+"""The PostgreSQL store: the same interface as `store.TinyStore`, for teams on several machines.
+
+Chosen with `[store] backend = "postgres"` and `url = "$DATABASE_URL"` (a libpq URL read from
+the environment). psycopg is imported only when this backend is used.
+
+How it keeps the TinyDB store's promises the database's way:
+- A `PgSession` is one transaction. Every mention, outbox record or state document it reads
+  for writing is locked (`SELECT … FOR UPDATE`), so two agents changing one mention are
+  serialised and no update is lost; the transaction commits when the block ends without error
+  and rolls back otherwise, so a failed command changes nothing.
+- New mentions are upserted on their id (`INSERT … ON CONFLICT DO NOTHING`): polling the same
+  data twice, or from two machines at once, stores each mention once.
+- `claim` takes the best unassigned open mention with `FOR UPDATE SKIP LOCKED`: agents racing
+  for the queue never wait on each other and never get the same mention.
+- Per-source polling holds a session-level advisory lock, so pollers on different machines
+  never poll one source at once.
+- Each committed change to the queue sends `NOTIFY socialwatch_queue` (payload: action, id,
+  agent), which `triage` listens to.
+- The password of the URL never appears in errors, logs or `health`: `describe()` masks it.
+
+One-shot commands use one connection; the daemon calls `use_pool()` for a connection pool.
+A forked child (the daemon's polls) never touches its parent's connections.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import zlib
+from collections.abc import Iterator
+from typing import Any
+
+import orjson
+
+from socialwatch import model
+from socialwatch.errors import Busy, NotFound, StoreError
+from socialwatch.pgschema import MIGRATIONS, SCHEMA_VERSION
+from socialwatch.secrets import mask
+from socialwatch.store import AddResult, Mention
+
+CHANNEL = "socialwatch_queue"
+BATCH = 2000
+_COLUMNS = "id, doc, raw, status, is_open, priority, created_at, assignee, source, author_key"
+
+
+class SchemaMismatch(StoreError):
+    """The database's schema version is not the one this socialwatch uses (exit 2)."""
+
+    exit_code = 2
+
+
+def masked_url(url: str) -> str:
+    """The URL without its password (for people and logs)."""
+    try:
+        from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+        params = conninfo_to_dict(url)
+        if "password" in params:
+            params["password"] = "***"
+            if "://" in url:
+                return mask(url)
+            return make_conninfo(**params)
+    except Exception:  # a URL libpq cannot parse is still masked as text
+        pass
+    return mask(url)
+
+
+# ---- documents ---------------------------------------------------------------------------
+def encode(doc: dict) -> tuple[str, bytes | None]:
+    """(jsonb text, exact bytes when the document holds a NUL that jsonb cannot)."""
+    data = orjson.dumps(doc)
+    if b"\\u0000" not in data:
+        return data.decode("utf-8"), None
+    return data.replace(b"\\u0000", b"\\ufffd").decode("utf-8"), data
+
+
+def decode(doc: Any, raw: bytes | memoryview | None) -> dict:
+    if raw is not None:
+        return orjson.loads(bytes(raw))
+    if isinstance(doc, (str, bytes)):
+        return orjson.loads(doc)
+    return doc
+
+
+def _text(value: Any) -> str | None:
+    """A value for an indexed text column (None unless a string; NUL, which text cannot hold,
+    becomes U+FFFD there, while the document keeps the original)."""
+    return value.replace("\x00", "\ufffd") if isinstance(value, str) else None
+
+
+def _columns(m: Mention) -> tuple:
+    doc, raw = encode(m)
+    handle = (m.get("author") or {}).get("handle")
+    return (m["id"], doc, raw, _text(m.get("status")) or "new", model.is_open(m), model.effective_priority(m),
+            _text(m.get("created_at")) or "", _text(m.get("assignee")), _text(m.get("source")),
+            _text(handle.lower()) if isinstance(handle, str) and handle else None)
+
+
+def _lock_key(*parts: str) -> int:
+    """A signed 64-bit advisory lock key for a name."""
+    text = "\x00".join(parts).encode("utf-8", "surrogatepass")
+    value = (zlib.crc32(text) << 32) | zlib.adler32(text)
+    return value - (1 << 64) if value >= 1 << 63 else value
+
+
+# ---- sessions ----------------------------------------------------------------------------
+class PgSession:
+    """One transaction over the store (use `PgStore.session()`); the interface of `store.Session`."""
+
+    def __init__(self, store: "PgStore", conn: Any) -> None:
+        self.store = store
+        self.conn = conn
+        self.after_commit: list = []
+        self._notes: list[str] = []
+
+    def _one(self, sql: str, params: tuple = ()) -> Any:
+        return self.conn.execute(sql, params).fetchone()
+
+    # ---- mentions -------------------------------------------------------------------------
+    def get(self, mention_id: str) -> Mention | None:
+        row = self._one("SELECT doc, raw FROM mentions WHERE id = %s FOR UPDATE", (mention_id,))
+        return decode(row[0], row[1]) if row else None
+
+    def require(self, mention_id: str) -> Mention:
+        mention = self.get(mention_id)
+        if mention is None:
+            raise NotFound(f"no mention with id {mention_id!r}")
+        return mention
+
+    def add(self, mentions: list[Mention]) -> AddResult:
+        """Store mentions not seen before (by id); the rest are reported as duplicates."""
+        result = AddResult()
+        if not mentions:
+            return result
+        seen: set[str] = set()
+        rows = []
+        for m in mentions:
+            if m["id"] in seen:
+                continue
+            seen.add(m["id"])
+            rows.append(_columns(m))
+        inserted: set[str] = set()
+        with self.conn.cursor() as cur:
+            for start in range(0, len(rows), BATCH):
+                chunk = rows[start : start + BATCH]
+                cur.execute(
+                    f"INSERT INTO mentions ({_COLUMNS}) SELECT * FROM unnest("
+                    "%s::text[], %s::jsonb[], %s::bytea[], %s::text[], %s::bool[], %s::int[], %s::text[], %s::text[], "
+                    "%s::text[], %s::text[]) ON CONFLICT (id) DO NOTHING RETURNING id",
+                    [list(col) for col in zip(*chunk, strict=True)],
+                )
+                inserted.update(r[0] for r in cur.fetchall())
+        for m in mentions:
+            if m["id"] in inserted and m["id"] not in result.new:
+                result.new.append(m["id"])
+            else:
+                result.duplicates.append(m["id"])
+        if result.new:
+            self._notes.append(f"new {len(result.new)}")
+        return result
+
+    def put(self, mention: Mention) -> None:
+        """Replace a stored mention (same id), or store it."""
+        self.conn.execute(
+            f"INSERT INTO mentions ({_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
+            "ON CONFLICT (id) DO UPDATE SET doc = EXCLUDED.doc, raw = EXCLUDED.raw, status = EXCLUDED.status, "
+            "is_open = EXCLUDED.is_open, priority = EXCLUDED.priority, created_at = EXCLUDED.created_at, "
+            "assignee = EXCLUDED.assignee, source = EXCLUDED.source, author_key = EXCLUDED.author_key",
+            _columns(mention),
+        )
+        self._notes.append(f"{mention.get('status')} {mention['id']} {mention.get('assignee') or ''}".strip())
+
+    def next_unassigned(self, filters: Any) -> Mention | None:
+        """The best unassigned open mention matching `filters`, locked for this transaction;
+        rows another agent is claiming right now are skipped, never waited for."""
+        where, params = _pushdown(filters)
+        sql = ("SELECT doc, raw FROM mentions WHERE is_open AND assignee IS NULL" + where +
+               " ORDER BY priority DESC, created_at, id LIMIT %s OFFSET %s FOR UPDATE SKIP LOCKED")
+        offset = 0
+        while True:
+            rows = self.conn.execute(sql, (*params, 50, offset)).fetchall()
+            for doc, raw in rows:
+                m = decode(doc, raw)
+                if not m.get("assignee") and filters.matches(m):
+                    return m
+            if len(rows) < 50:
+                return None
+            offset += len(rows)
+
+    # ---- state documents ------------------------------------------------------------------
+    def source_state(self, name: str) -> dict:
+        return self.state_get("sources", name) or {"name": name}
+
+    def set_source_state(self, name: str, state: dict) -> None:
+        self.state_put("sources", name, {**state, "name": name})
+
+    def state_get(self, namespace: str, key: str) -> dict | None:
+        # A missing document is locked by name, so that two sessions creating it are serialised.
+        self.conn.execute("SELECT pg_advisory_xact_lock(%s)", (_lock_key("state", namespace, key),))
+        row = self._one("SELECT doc, raw FROM state WHERE namespace = %s AND key = %s FOR UPDATE", (namespace, _text(key)))
+        return decode(row[0], row[1]) if row else None
+
+    def state_put(self, namespace: str, key: str, doc: dict) -> None:
+        self.conn.execute(
+            "INSERT INTO state (namespace, key, doc, raw) VALUES (%s, %s, %s, %s) "
+            "ON CONFLICT (namespace, key) DO UPDATE SET doc = EXCLUDED.doc, raw = EXCLUDED.raw",
+            (namespace, _text(key), *encode(doc)),
+        )
+
+    def state_prune(self, namespace: str, before: str) -> None:
+        self.conn.execute("DELETE FROM state WHERE namespace = %s AND key < %s", (namespace, before))
+
+    # ---- outbox ---------------------------------------------------------------------------
+    def replies_for(self, mention_id: str) -> list[dict]:
+        rows = self.conn.execute("SELECT doc, raw FROM outbox WHERE mention_id = %s ORDER BY created_at, id FOR UPDATE",
+                                 (mention_id,)).fetchall()
+        return [decode(d, r) for d, r in rows]
+
+    def reply(self, record_id: str) -> dict | None:
+        row = self._one("SELECT doc, raw FROM outbox WHERE id = %s FOR UPDATE", (record_id,))
+        return decode(row[0], row[1]) if row else None
+
+    def reply_by_key(self, key: str) -> dict | None:
+        row = self._one("SELECT doc, raw FROM outbox WHERE idempotency_key = %s FOR UPDATE", (key,))
+        return decode(row[0], row[1]) if row else None
+
+    def save_reply(self, record: dict) -> None:
+        doc, raw = encode(record)
+        self.conn.execute(
+            "INSERT INTO outbox (id, mention_id, idempotency_key, state, created_at, doc, raw) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (id) DO UPDATE SET mention_id = EXCLUDED.mention_id, "
+            "idempotency_key = EXCLUDED.idempotency_key, state = EXCLUDED.state, created_at = EXCLUDED.created_at, "
+            "doc = EXCLUDED.doc, raw = EXCLUDED.raw",
+            (_text(record["id"]), _text(record["mention_id"]), _text(record["idempotency_key"]), _text(record["state"]),
+             _text(record.get("created_at")) or "", doc, raw),
+        )
+        self._notes.append(f"reply {record['mention_id']} {record.get('agent') or ''}".strip())
+
+    # ---- audit ----------------------------------------------------------------------------
+    def audit(self, entries: list[dict]) -> None:
+        """Write audit entries in this transaction (they commit with the change they record)."""
+        if not entries:
+            return
+        rows = []
+        for e in entries:
+            doc, raw = encode(e)
+            rows.append((_text(e.get("id")), _text(e.get("at")), doc, raw))
+        with self.conn.cursor() as cur:
+            cur.executemany("INSERT INTO audit (mention_id, at, entry, raw) VALUES (%s, %s, %s, %s)", rows)
+
+    def commit(self) -> None:
+        for note in self._notes[:50]:
+            self.conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, note[:7000]))
+        self._notes.clear()
+
+
+def _pushdown(filters: Any) -> tuple[str, tuple]:
+    """SQL conditions for the filters the columns can answer (the rest are checked in Python)."""
+    sql, params = "", []
+    if filters is None:
+        return sql, ()
+    if filters.sources:
+        sql += " AND source = ANY(%s)"
+        params.append(sorted(filters.sources))
+    if filters.statuses:
+        sql += " AND status = ANY(%s)"
+        params.append(sorted(filters.statuses))
+    if filters.min_priority is not None:
+        sql += " AND priority >= %s"
+        params.append(int(filters.min_priority))
+    if filters.below_priority is not None:
+        sql += " AND priority < %s"
+        params.append(int(filters.below_priority))
+    if filters.angry:
+        sql += " AND (doc->'score'->>'angry') = 'true'"
+    if filters.viral:
+        sql += " AND (doc->'score'->>'viral') = 'true'"
+    return sql, tuple(params)
+
+
+# ---- the store ---------------------------------------------------------------------------
+class PgStore:
+    """The PostgreSQL store behind the interface of `store.TinyStore` (module docstring)."""
+
+    backend = "postgres"
+
+    def __init__(self, url: str, *, check_schema: bool = True) -> None:
+        self.url = url
+        self.check_schema = check_schema
+        self._conn: Any = None
+        self._pool: Any = None
+        self._pid = os.getpid()
+        self._checked = False
+
+    # ---- connections ----------------------------------------------------------------------
+    def describe(self) -> str:
+        return f"postgres {masked_url(self.url)}"
+
+    def _connect(self) -> Any:
+        import psycopg
+
+        try:
+            return psycopg.connect(self.url, connect_timeout=10)
+        except psycopg.Error as exc:
+            raise StoreError(f"cannot connect to PostgreSQL at {masked_url(self.url)}: {mask(_first_line(exc))}") from None
+
+    def use_pool(self, size: int = 4) -> None:
+        """Serve connections from a pool (the daemon's many short sessions)."""
+        from psycopg_pool import ConnectionPool
+
+        self._pool = ConnectionPool(self.url, min_size=1, max_size=max(1, size), open=True,
+                                    kwargs={"connect_timeout": 10})
+
+    @contextlib.contextmanager
+    def connection(self) -> Iterator[Any]:
+        """A connection for one unit of work (from the pool, or this process's own)."""
+        import psycopg
+
+        if os.getpid() != self._pid:  # forked: the parent's sockets are not ours to use or close
+            self._conn, self._pool, self._pid, self._checked = None, None, os.getpid(), False
+        try:
+            if self._pool is not None:
+                with self._pool.connection() as conn:
+                    self._ensure_schema(conn)
+                    yield conn
+                return
+            if self._conn is None or self._conn.closed:
+                self._conn = self._connect()
+            self._ensure_schema(self._conn)
+            yield self._conn
+        except psycopg.OperationalError as exc:
+            if self._conn is not None and self._conn.closed:
+                self._conn = None
+            raise StoreError(f"PostgreSQL: {mask(_first_line(exc))}") from None
+
+    def _ensure_schema(self, conn: Any) -> None:
+        if self._checked or not self.check_schema:
+            return
+        version = schema_version(conn)
+        conn.rollback()
+        if version is None or version < SCHEMA_VERSION:
+            raise SchemaMismatch(f"the database {masked_url(self.url)} has schema version {version or 0}; this socialwatch "
+                                 f"needs {SCHEMA_VERSION}: run `socialwatch db upgrade`")
+        if version > SCHEMA_VERSION:
+            raise SchemaMismatch(f"the database {masked_url(self.url)} has schema version {version}, newer than this "
+                                 f"socialwatch ({SCHEMA_VERSION}): upgrade socialwatch")
+        self._checked = True
+
+    def close(self) -> None:
+        if os.getpid() != self._pid:
+            return
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    @contextlib.contextmanager
+    def session(self, timeout: float = 120.0) -> Iterator[PgSession]:
+        """One transaction: committed if the block ends without error, rolled back otherwise."""
+        with self.connection() as conn:
+            session = PgSession(self, conn)
+            try:
+                with conn.transaction():
+                    conn.execute(f"SET LOCAL lock_timeout = '{int(timeout * 1000)}ms'")
+                    yield session
+                    session.commit()
+            except Exception as exc:
+                _raise_lock_timeout(exc)
+                raise
+        for hook in session.after_commit:
+            hook()
+
+    def _rows(self, sql: str, params: tuple = ()) -> list:
+        with self.connection() as conn:
+            rows = conn.execute(sql, params).fetchall()
+            conn.rollback()
+            return rows
+
+    # ---- reads ----------------------------------------------------------------------------
+    def open_mentions(self) -> list[Mention]:
+        return [decode(d, r) for d, r in self._rows("SELECT doc, raw FROM mentions WHERE is_open ORDER BY seq")]
+
+    def snapshot(self) -> None:
+        """No snapshot: each lookup is one indexed query (see `TinyStore.snapshot`)."""
+        return None
+
+    def select_open(self, filters: Any, limit: int | None = None) -> list[Mention]:
+        """Open mentions matching `filters`, highest priority first (at most `limit`)."""
+        from socialwatch import queue
+
+        where, params = _pushdown(filters)
+        sql = "SELECT doc, raw FROM mentions WHERE is_open" + where + " ORDER BY priority DESC, created_at, id"
+        out: list[Mention] = []
+        with self.connection() as conn:
+            with conn.cursor(name="queue") if limit is None else conn.cursor() as cur:
+                if limit is None:
+                    cur.execute(sql, params)
+                else:
+                    cur.execute(sql + " LIMIT %s", (*params, limit * 4 + 50))
+                for doc, raw in cur:
+                    m = decode(doc, raw)
+                    if filters.matches(m):
+                        out.append(m)
+                        if limit is not None and len(out) >= limit:
+                            break
+                overflow = limit is not None and len(out) < limit and cur.rowcount >= limit * 4 + 50
+            conn.rollback()
+        if overflow:  # the Python-only filters rejected many: read the whole queue
+            return queue.select(self.open_mentions(), filters)[:limit]
+        return out
+
+    def get(self, mention_id: str, open_list: list[Mention] | None = None) -> Mention:
+        rows = self._rows("SELECT doc, raw FROM mentions WHERE id = %s", (mention_id,))
+        if not rows:
+            raise NotFound(f"no mention with id {mention_id!r}")
+        return decode(*rows[0])
+
+    def iter_batches(self) -> Iterator[list[Mention]]:
+        """Every mention once, open first then history, in batches (memory bounded)."""
+        with self.connection() as conn:
+            for open_part in (True, False):
+                with conn.cursor(name=f"all_{int(open_part)}") as cur:
+                    cur.itersize = BATCH
+                    cur.execute("SELECT doc, raw FROM mentions WHERE is_open = %s ORDER BY seq", (open_part,))
+                    while True:
+                        rows = cur.fetchmany(BATCH)
+                        if not rows:
+                            break
+                        yield [decode(d, r) for d, r in rows]
+            conn.rollback()
+
+    def iter_all(self) -> Iterator[Mention]:
+        import itertools
+
+        return itertools.chain.from_iterable(self.iter_batches())
+
+    def count(self) -> dict[str, int]:
+        rows = self._rows("SELECT count(*) FILTER (WHERE is_open), count(*) FILTER (WHERE NOT is_open) FROM mentions")
+        return {"open": rows[0][0], "archived": rows[0][1]}
+
+    def author_history(self, handle: str | None, exclude: str | None = None, limit: int = 20,
+                       open_list: list[Mention] | None = None) -> list[Mention]:
+        if not handle:
+            return []
+        rows = self._rows("SELECT doc, raw FROM mentions WHERE author_key = %s AND id <> %s "
+                          "ORDER BY created_at DESC LIMIT %s", (_text(handle.lower()), exclude or "", limit))
+        return [decode(d, r) for d, r in rows]
+
+    def source_states(self) -> dict[str, dict]:
+        return self.state_all("sources")
+
+    def state_all(self, namespace: str) -> dict[str, dict]:
+        rows = self._rows("SELECT key, doc, raw FROM state WHERE namespace = %s ORDER BY key", (namespace,))
+        return {k: decode(d, r) for k, d, r in rows}
+
+    def replies(self, states: tuple[str, ...] | None = None) -> list[dict]:
+        if states:
+            rows = self._rows("SELECT doc, raw FROM outbox WHERE state = ANY(%s) ORDER BY created_at, id", (list(states),))
+        else:
+            rows = self._rows("SELECT doc, raw FROM outbox ORDER BY created_at, id")
+        return [decode(d, r) for d, r in rows]
+
+    def audit_entries(self, mention_id: str | None = None) -> Iterator[dict]:
+        if mention_id is None:
+            rows = self._rows("SELECT entry, raw FROM audit ORDER BY seq")
+        else:
+            rows = self._rows("SELECT entry, raw FROM audit WHERE mention_id = %s ORDER BY seq", (mention_id,))
+        return iter([decode(e, r) for e, r in rows])
+
+    def size_bytes(self) -> int:
+        rows = self._rows("SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) FROM pg_class c "
+                          "WHERE c.relname IN ('mentions', 'state', 'outbox', 'audit') AND c.relkind = 'r'")
+        return int(rows[0][0])
+
+    def source_lock(self, name: str) -> "AdvisoryLock":
+        return AdvisoryLock(self, _lock_key("source", name), f"source {name}")
+
+    # ---- live queue -----------------------------------------------------------------------
+    def changes(self, timeout: float) -> list[str]:
+        """Wait up to `timeout` seconds for committed queue changes; their descriptions."""
+        conn = self._listener()
+        out = [n.payload for n in conn.notifies(timeout=timeout, stop_after=1)]
+        out += [n.payload for n in conn.notifies(timeout=0.05)]
+        return out
+
+    def _listener(self) -> Any:
+        listener = getattr(self, "_listen_conn", None)
+        if listener is None or listener.closed or os.getpid() != self._pid:
+            import psycopg
+
+            try:
+                listener = psycopg.connect(self.url, autocommit=True, connect_timeout=10)
+            except psycopg.Error as exc:
+                raise StoreError(f"cannot connect to PostgreSQL at {masked_url(self.url)}: {mask(_first_line(exc))}") from None
+            listener.execute(f"LISTEN {CHANNEL}")
+            self._listen_conn = listener
+        return listener
+
+
+class AdvisoryLock:
+    """A session-level advisory lock on its own connection, held while one source is polled."""
+
+    def __init__(self, store: PgStore, key: int, what: str) -> None:
+        self.store = store
+        self.key = key
+        self.what = what
+        self._conn: Any = None
+
+    def acquire(self, timeout: float | None = None) -> "AdvisoryLock":
+        import time
+
+        conn = self.store._connect()
+        conn.autocommit = True
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            if conn.execute("SELECT pg_try_advisory_lock(%s)", (self.key,)).fetchone()[0]:
+                self._conn = conn
+                return self
+            if deadline is not None and time.monotonic() >= deadline:
+                conn.close()
+                raise Busy(f"{self.what} is locked by another process")
+            time.sleep(0.05)
+
+    def release(self) -> None:
+        if self._conn is not None:
+            with contextlib.suppress(Exception):
+                self._conn.execute("SELECT pg_advisory_unlock(%s)", (self.key,))
+            self._conn.close()
+            self._conn = None
+
+    @property
+    def held(self) -> bool:
+        return self._conn is not None
+
+    def __enter__(self) -> "AdvisoryLock":
+        return self.acquire()
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def _raise_lock_timeout(exc: Exception) -> None:
+    import psycopg
+
+    if isinstance(exc, psycopg.errors.LockNotAvailable):
+        raise Busy("the store is locked by another process (timed out waiting)") from None
+
+
+# ---- schema ------------------------------------------------------------------------------
+def schema_version(conn: Any) -> int | None:
+    """The applied schema version (None: no socialwatch schema in this database)."""
+    row = conn.execute("SELECT to_regclass('socialwatch_schema')").fetchone()
+    if row[0] is None:
+        return None
+    row = conn.execute("SELECT max(version) FROM socialwatch_schema").fetchone()
+    return row[0]
+
+
+def upgrade(url: str) -> tuple[int | None, int]:
+    """Apply the migrations the database lacks, each in one transaction; (before, after)."""
+    store = PgStore(url, check_schema=False)
+    try:
+        with store.connection() as conn:
+            conn.execute("SELECT pg_advisory_lock(%s)", (_lock_key("schema"),))
+            try:
+                before = schema_version(conn)
+                conn.commit()
+                if before is not None and before > SCHEMA_VERSION:
+                    raise SchemaMismatch(f"the database has schema version {before}, newer than this socialwatch "
+                                         f"({SCHEMA_VERSION}): upgrade socialwatch")
+                for number, description, sql in MIGRATIONS:
+                    if before is not None and number <= before:
+                        continue
+                    with conn.transaction():
+                        conn.execute(sql)
+                        conn.execute("INSERT INTO socialwatch_schema (version, description) VALUES (%s, %s)",
+                                     (number, description))
+                return before, SCHEMA_VERSION
+            finally:
+                conn.execute("SELECT pg_advisory_unlock(%s)", (_lock_key("schema"),))
+                conn.commit()
+    finally:
+        store.close()

@@ -59,3 +59,19 @@ def read(path: pathlib.Path, mention_id: str | None = None) -> Iterator[dict]:
                 continue
             if isinstance(e, dict) and (mention_id is None or e.get("id") == mention_id):
                 yield e
+
+
+def parse_lines(data: bytes) -> Iterator[dict]:
+    """Entries in complete JSON lines (torn or foreign lines skipped)."""
+    for line in data.splitlines():
+        try:
+            e = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            continue
+        if isinstance(e, dict):
+            yield e
+
+
+def summary(entry: dict) -> dict:
+    """Who did what to which mention (what a live queue shows of an entry)."""
+    return {"action": entry.get("action"), "id": entry.get("id"), "agent": entry.get("agent")}

@@ -193,7 +193,7 @@ def triage(state: State, limit: int | None, as_json: bool, as_list: bool, **filt
         return
     from socialwatch.triage_ui import run_triage
 
-    run_triage(app, items)
+    run_triage(app, items, reload=lambda: app.store.select_open(chosen, limit or None))
 
 
 # ---- show ---------------------------------------------------------------------------------------

@@ -64,16 +64,23 @@ def summary(app: App, now: datetime | None = None) -> dict:
     entitled.
     """
     from socialwatch import sla
+    from socialwatch.errors import StoreError
     from socialwatch.model import effective_priority
 
     now = now or model.utcnow()
-    rows = source_rows(app, now)
     policy = sla.policy(app.config.table("sla"), str(app.config.path))
-    open_items = app.store.open_mentions()
+    try:
+        rows = source_rows(app, now)
+        open_items = app.store.open_mentions()
+        counts = app.store.count()
+        size = app.store.size_bytes()
+    except StoreError as exc:  # the store is unreachable: that is the health report
+        return {"state": "failing", "exit_code": 2, "checked_at": model.iso(now), "sources": [],
+                "store": {"backend": app.store.backend, "where": app.store.describe(), "error": str(exc)},
+                "backlog": None, "unanswered": None, "oldest_unanswered": None, "sla_breaches": None, "sla_breach_ids": []}
     unanswered = [m for m in open_items if not m.get("first_response_at")]
     oldest = min(unanswered, key=lambda m: m.get("created_at") or "", default=None)
     breaches = [m for m in unanswered if sla.breached(policy, m, now, effective_priority(m))]
-    counts = app.store.count()
     enabled = [r for r in rows if r["enabled"]]
     if any(r["state"] in ("failing", "not entitled") for r in enabled):
         state, code = "failing", 2
@@ -86,7 +93,8 @@ def summary(app: App, now: datetime | None = None) -> dict:
         "exit_code": code,
         "checked_at": model.iso(now),
         "sources": rows,
-        "store": {"open": counts["open"], "archived": counts["archived"], "bytes": app.store.size_bytes()},
+        "store": {"backend": app.store.backend, "where": app.store.describe(), "open": counts["open"],
+                  "archived": counts["archived"], "bytes": size},
         "backlog": len(open_items),
         "unanswered": len(unanswered),
         "oldest_unanswered": None if oldest is None else {

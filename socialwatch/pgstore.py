@@ -111,7 +111,7 @@ class PgSession:
         self.store = store
         self.conn = conn
         self.after_commit: list = []
-        self._notes: list[str] = []
+        self._notes: list[dict] = []
 
     def _one(self, sql: str, params: tuple = ()) -> Any:
         return self.conn.execute(sql, params).fetchone()
@@ -156,7 +156,7 @@ class PgSession:
             else:
                 result.duplicates.append(m["id"])
         if result.new:
-            self._notes.append(f"new {len(result.new)}")
+            self._notes.append({"action": "new", "count": len(result.new)})
         return result
 
     def put(self, mention: Mention) -> None:
@@ -168,7 +168,6 @@ class PgSession:
             "assignee = EXCLUDED.assignee, source = EXCLUDED.source, author_key = EXCLUDED.author_key",
             _columns(mention),
         )
-        self._notes.append(f"{mention.get('status')} {mention['id']} {mention.get('assignee') or ''}".strip())
 
     def next_unassigned(self, filters: Any) -> Mention | None:
         """The best unassigned open mention matching `filters`, locked for this transaction;
@@ -234,23 +233,27 @@ class PgSession:
             (_text(record["id"]), _text(record["mention_id"]), _text(record["idempotency_key"]), _text(record["state"]),
              _text(record.get("created_at")) or "", doc, raw),
         )
-        self._notes.append(f"reply {record['mention_id']} {record.get('agent') or ''}".strip())
 
     # ---- audit ----------------------------------------------------------------------------
     def audit(self, entries: list[dict]) -> None:
         """Write audit entries in this transaction (they commit with the change they record)."""
         if not entries:
             return
+        from socialwatch.audit import summary
+
         rows = []
         for e in entries:
+            self._notes.append(summary(e))
             doc, raw = encode(e)
             rows.append((_text(e.get("id")), _text(e.get("at")), doc, raw))
         with self.conn.cursor() as cur:
             cur.executemany("INSERT INTO audit (mention_id, at, entry, raw) VALUES (%s, %s, %s, %s)", rows)
 
     def commit(self) -> None:
-        for note in self._notes[:50]:
-            self.conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, note[:7000]))
+        """Queue the notifications (PostgreSQL delivers them when the transaction commits)."""
+        notes = self._notes[:100] if len(self._notes) <= 100 else [{"action": "changed", "count": len(self._notes)}]
+        for note in notes:
+            self.conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, orjson.dumps(note).decode()[:7000]))
         self._notes.clear()
 
 
@@ -478,25 +481,40 @@ class PgStore:
         return AdvisoryLock(self, _lock_key("source", name), f"source {name}")
 
     # ---- live queue -----------------------------------------------------------------------
-    def changes(self, timeout: float) -> list[str]:
-        """Wait up to `timeout` seconds for committed queue changes; their descriptions."""
-        conn = self._listener()
-        out = [n.payload for n in conn.notifies(timeout=timeout, stop_after=1)]
-        out += [n.payload for n in conn.notifies(timeout=0.05)]
+    def watch(self) -> "PgWatcher":
+        """Committed queue changes (LISTEN socialwatch_queue), for a live `triage`."""
+        import psycopg
+
+        try:
+            conn = psycopg.connect(self.url, autocommit=True, connect_timeout=10)
+        except psycopg.Error as exc:
+            raise StoreError(f"cannot connect to PostgreSQL at {masked_url(self.url)}: {mask(_first_line(exc))}") from None
+        conn.execute(f"LISTEN {CHANNEL}")
+        return PgWatcher(conn)
+
+
+class PgWatcher:
+    """A LISTEN connection: `fileno()` turns readable when a notification arrives."""
+
+    def __init__(self, conn: Any) -> None:
+        self.conn = conn
+
+    def fileno(self) -> int | None:
+        return self.conn.fileno()
+
+    def poll(self) -> list[dict]:
+        out = []
+        for n in self.conn.notifies(timeout=0.0):
+            try:
+                change = orjson.loads(n.payload)
+            except orjson.JSONDecodeError:
+                continue
+            if isinstance(change, dict):
+                out.append(change)
         return out
 
-    def _listener(self) -> Any:
-        listener = getattr(self, "_listen_conn", None)
-        if listener is None or listener.closed or os.getpid() != self._pid:
-            import psycopg
-
-            try:
-                listener = psycopg.connect(self.url, autocommit=True, connect_timeout=10)
-            except psycopg.Error as exc:
-                raise StoreError(f"cannot connect to PostgreSQL at {masked_url(self.url)}: {mask(_first_line(exc))}") from None
-            listener.execute(f"LISTEN {CHANNEL}")
-            self._listen_conn = listener
-        return listener
+    def close(self) -> None:
+        self.conn.close()
 
 
 class AdvisoryLock:

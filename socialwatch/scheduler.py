@@ -54,13 +54,20 @@ def _malloc_trimmer() -> Any:
         return lambda: None
 
 
+def _pooled(app: App) -> App:
+    """A database store serves the daemon's concurrent jobs from a connection pool."""
+    if app.config.table("store").get("backend") == "postgres":
+        app.store.use_pool(int(app.config.table("store").get("pool_size", 4)))
+    return app
+
+
 class Daemon:
     """The long-running poller; `run()` blocks until a stop signal."""
 
     def __init__(self, config_path: str | None, agent: str | None = None) -> None:
         self.config_path = config_path
         self.agent = agent
-        self.app = App(config_path, agent=agent)
+        self.app = _pooled(App(config_path, agent=agent))
         self.stopping = threading.Event()
         self.failures: dict[str, int] = {}
         self._config_digest = self._digest()
@@ -102,7 +109,9 @@ class Daemon:
             log(logging.ERROR, "config reload failed; keeping the running configuration", reason=reason, error=str(exc))
             self._config_digest = self._digest()
             return False
-        self.app = candidate
+        old, self.app = self.app, _pooled(candidate)
+        if old.store is not self.app.store:
+            old.store.close()
         self._config_digest = self._digest()
         self.failures.clear()
         self._schedule()
@@ -270,4 +279,5 @@ class Daemon:
             config=str(self.app.config.path))
         self.scheduler.start()  # blocks until shutdown
         log(logging.INFO, "socialwatch daemon stopped", polls=self.polls)
+        self.app.store.close()
         return 0

@@ -399,25 +399,9 @@ class TinyStore:
         found = queue.select(self.open_mentions(), filters)
         return found if limit is None else found[:limit]
 
-    def changes(self, timeout: float) -> list[str]:
-        """Wait up to `timeout` seconds for a change to the open queue; ["changed"] if one came."""
-        import os
-        import time
-
-        def stamp() -> tuple[int, int] | None:
-            try:
-                st = os.stat(self.open_path)
-            except OSError:
-                return None
-            return (st.st_mtime_ns, st.st_ino)
-
-        before = stamp()
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            time.sleep(min(0.25, max(0.0, deadline - time.monotonic())))
-            if stamp() != before:
-                return ["changed"]
-        return []
+    def watch(self) -> "FileWatcher":
+        """Changes other processes make to the queue, for a live `triage` (see FileWatcher)."""
+        return FileWatcher(self)
 
     def get(self, mention_id: str, open_list: list[Mention] | None = None) -> Mention:
         """One mention by id, open or archived; NotFound if unknown.
@@ -544,6 +528,56 @@ class TinyStore:
     def close(self) -> None:
         """Release resources (nothing for files)."""
 
+
+
+class FileWatcher:
+    """Queue changes by other processes, read from the audit log's new lines (who did what)
+    and the open file's replacement (new mentions). `fileno()` is None: poll it on a timer."""
+
+    def __init__(self, store: TinyStore) -> None:
+        self.store = store
+        self._audit_size = self._size(store.audit_path)
+        self._stamp = self._open_stamp()
+
+    @staticmethod
+    def _size(path: pathlib.Path) -> int:
+        try:
+            return path.stat().st_size
+        except OSError:
+            return 0
+
+    def _open_stamp(self) -> tuple[int, int] | None:
+        try:
+            st = self.store.open_path.stat()
+        except OSError:
+            return None
+        return (st.st_mtime_ns, st.st_ino)
+
+    def fileno(self) -> int | None:
+        return None
+
+    def poll(self) -> list[dict]:
+        """The changes since the last call: audit entries ({action, id, agent}) or {"action": "changed"}."""
+        out: list[dict] = []
+        size = self._size(self.store.audit_path)
+        if size > self._audit_size:
+            with open(self.store.audit_path, "rb") as fh:
+                fh.seek(self._audit_size)
+                chunk = fh.read(size - self._audit_size)
+            complete = chunk[: chunk.rfind(b"\n") + 1]
+            self._audit_size += len(complete)
+            out += [audit_log.summary(e) for e in audit_log.parse_lines(complete)]
+        elif size < self._audit_size:
+            self._audit_size = size
+        stamp = self._open_stamp()
+        if stamp != self._stamp:
+            self._stamp = stamp
+            if not out:
+                out.append({"action": "changed"})
+        return out
+
+    def close(self) -> None:
+        """Nothing to release."""
 
 
 def open_store(data_dir: pathlib.Path) -> TinyStore:

@@ -161,10 +161,14 @@ def sources_table(rows: list[dict]) -> str:
 
 def health_text(report: dict) -> str:
     lines = [f"socialwatch: {report['state'].upper()}"]
-    lines.append(sources_table(report["sources"]))
     store = report["store"]
+    if store.get("error"):
+        lines.append(f"store: {safe(store['where'])}: {safe(store['error'])}")
+        return "\n".join(lines)
+    lines.append(sources_table(report["sources"]))
     lines.append("")
-    lines.append(f"store: {store['open']} open, {store['archived']} closed, {store['bytes'] / 1e6:.1f} MB")
+    lines.append(f"store: {store['open']} open, {store['archived']} closed, {store['bytes'] / 1e6:.1f} MB "
+                 f"({safe(store['where'])})")
     oldest = report.get("oldest_unanswered")
     lines.append(f"backlog: {report['backlog']} open, {report['unanswered']} unanswered"
                  + (f", oldest {safe(oldest['id'])} ({ago(oldest['created_at'])})" if oldest else ""))

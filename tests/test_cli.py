@@ -9,6 +9,7 @@ import pathlib
 import pytest
 
 from socialwatch.cli import cli, main
+from tests.conftest import use_backend
 
 
 def sw(*args: str, input: str | None = None) -> tuple[int, str, str]:
@@ -44,9 +45,11 @@ def write_jsonl(path: pathlib.Path, records: list[dict]) -> pathlib.Path:
 
 
 @pytest.fixture
-def home(isolated_home: pathlib.Path) -> pathlib.Path:
+def home(isolated_home: pathlib.Path, backend: str) -> pathlib.Path:
+    """An initialised home, once per store backend (TinyDB files, PostgreSQL)."""
     code, _, err = sw("init")
     assert code == 0, err
+    use_backend(isolated_home, backend)
     return isolated_home
 
 
@@ -223,6 +226,7 @@ def test_sources_lists_state(home: pathlib.Path) -> None:
     assert rows[0]["name"] == "demo" and rows[0]["state"] == "never polled"
 
 
+@pytest.mark.parametrize("backend", ["tinydb"], indirect=True)  # the files of the TinyDB store
 def test_corrupt_store_is_refused_and_left_alone(imported: pathlib.Path) -> None:
     target = imported / "data" / "open.json"
     target.write_bytes(b'{"not": json')

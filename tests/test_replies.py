@@ -14,6 +14,7 @@ from socialwatch import outbox, templates, textlimits
 from socialwatch.app import App
 from socialwatch.errors import Conflict, UsageError
 from socialwatch.responders import OutcomeUnknown, ReplyFailed, Responder, SendResult
+from tests.conftest import use_backend
 from tests.test_cli import lines, sw, write_jsonl
 
 RECORDS = [
@@ -25,8 +26,10 @@ RECORDS = [
 
 
 @pytest.fixture
-def home(isolated_home: pathlib.Path, tmp_path: pathlib.Path) -> pathlib.Path:
+def home(isolated_home: pathlib.Path, tmp_path: pathlib.Path, backend: str) -> pathlib.Path:
+    """An initialised home with three mentions, once per store backend."""
     assert sw("init")[0] == 0
+    use_backend(isolated_home, backend)
     code, _, err = sw("import", str(write_jsonl(tmp_path / "in.jsonl", RECORDS)))
     assert code == 0, err
     return isolated_home

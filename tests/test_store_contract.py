@@ -298,9 +298,15 @@ def test_the_password_never_shows(isolated_home: pathlib.Path, monkeypatch: pyte
     assert sw("init")[0] == 0
     config = isolated_home / "socialwatch.toml"
     config.write_text(config.read_text().replace('backend = "tinydb"', 'backend = "postgres"\nurl = "$DATABASE_URL"'))
-    for args in (("triage", "--json"), ("--traceback", "health", "--json"), ("db", "upgrade")):
+    for args in (("triage", "--json"), ("--traceback", "triage", "--json"), ("db", "upgrade"), ("db", "status")):
         code, out, err = sw(*args)
         assert code != 0 and "s3cr3t-pw" not in out + err and "Error:" in err, (args, err)
+    code, out, err = sw("health", "--json")  # an unreachable store is a failing health report
+    report = json.loads(out)
+    assert code == 2 and report["state"] == "failing" and "cannot connect" in report["store"]["error"]
+    assert "s3cr3t-pw" not in out + err
+    code, out, err = sw("health")
+    assert code == 2 and "s3cr3t-pw" not in out + err and "cannot connect" in out
     with pytest.raises(StoreError) as exc:
         PgStore(url).count()
     assert "s3cr3t-pw" not in str(exc.value)
@@ -318,3 +324,106 @@ def test_busy_is_reported_when_a_source_is_being_polled(home: pathlib.Path, back
         lock.release()
     code, out, err = sw("poll")
     assert code == 0 and "new" in out, err
+
+
+# ---- migration between backends -------------------------------------------------------------------
+def _fill_tiny_home(home: pathlib.Path, tmp_path: pathlib.Path) -> None:
+    assert sw("poll")[0] == 0
+    recs = [{"id": f"file:m{i}", "text": f"my bill is wrong {i}\x00", "author": {"handle": f"c{i % 7}"},
+             "status": "resolved" if i % 3 == 0 else "new"} for i in range(1200)]
+    assert sw("import", str(write_jsonl(tmp_path / "many.jsonl", recs)))[0] == 0
+    assert sw("--as", "priya", "resolve", "file:m1")[0] == 0
+    assert sw("--as", "priya", "note", "file:m2", "called")[0] == 0
+    assert sw("--as", "tom", "claim")[0] == 0
+
+
+def _everything(args: tuple[str, ...] = ()) -> dict:
+    code, out, err = sw(*args, "export", "--format", "jsonl")
+    assert code == 0, err
+    return {m["id"]: m for m in lines(out)}
+
+
+def _switch(home: pathlib.Path, to: str) -> None:
+    config = home / "socialwatch.toml"
+    text = config.read_text()
+    if to == "postgres":
+        text = text.replace('backend = "tinydb"', 'backend = "postgres"\nurl = "$SOCIALWATCH_TEST_DB"')
+    else:
+        text = text.replace('backend = "postgres"\nurl = "$SOCIALWATCH_TEST_DB"', 'backend = "tinydb"')
+    config.write_text(text)
+
+
+def test_migrate_tinydb_to_postgres_and_back_copies_everything(isolated_home: pathlib.Path, tmp_path: pathlib.Path,
+                                                              pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOCIALWATCH_TEST_DB", pg_url)
+    assert sw("init")[0] == 0
+    _fill_tiny_home(isolated_home, tmp_path)
+    before = _everything()
+    history = lines(sw("history", "file:m1", "--json")[1])
+    sources = lines(sw("sources", "--json")[1])
+    assert sw("db", "upgrade", "--url", "$SOCIALWATCH_TEST_DB")[0] == 0
+    code, out, err = sw("db", "migrate", "--from", "tinydb", "--to", "postgres", "--url", "$SOCIALWATCH_TEST_DB", "--json")
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["copied"] == len(before) and report["verified"]["mentions"] == len(before) and report["audit"] >= 3
+    _switch(isolated_home, "postgres")
+    assert _everything() == before
+    assert lines(sw("history", "file:m1", "--json")[1]) == history
+    assert [s["cursor"] for s in lines(sw("sources", "--json")[1])] == [s["cursor"] for s in sources]
+    # Running it again copies nothing and still verifies.
+    _switch(isolated_home, "tinydb")
+    code, out, err = sw("db", "migrate", "--from", "tinydb", "--to", "postgres", "--url", "$SOCIALWATCH_TEST_DB", "--json")
+    assert code == 0 and json.loads(out)["copied"] == 0 and json.loads(out)["audit"] == 0, err
+    # And back into an empty TinyDB directory.
+    back = tmp_path / "back"
+    code, out, err = sw("db", "migrate", "--from", "postgres", "--to", "tinydb", "--url", "$SOCIALWATCH_TEST_DB",
+                        "--path", str(back), "--json")
+    assert code == 0, err
+    config = isolated_home / "socialwatch.toml"
+    config.write_text(config.read_text().replace('path = "data"', f'path = "{back}"'))
+    assert _everything() == before
+    assert lines(sw("history", "file:m1", "--json")[1]) == history
+
+
+def test_an_interrupted_migration_can_be_run_again(isolated_home: pathlib.Path, tmp_path: pathlib.Path, pg_url: str,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOCIALWATCH_TEST_DB", pg_url)
+    assert sw("init")[0] == 0
+    _fill_tiny_home(isolated_home, tmp_path)
+    before = _everything()
+    assert sw("db", "upgrade", "--url", "$SOCIALWATCH_TEST_DB")[0] == 0
+    code = ("import os, signal\n"
+            "from socialwatch import migrate\n"
+            "from socialwatch.app import App\n"
+            "from socialwatch.pgstore import PgStore\n"
+            "n = 0\n"
+            "def progress(k):\n"
+            "    global n\n"
+            "    n += k\n"
+            "    if n >= 600: os.kill(os.getpid(), signal.SIGKILL)\n"
+            "migrate.migrate(App().store, PgStore(os.environ['SOCIALWATCH_TEST_DB']), progress)\n")
+    p = subprocess.run([sys.executable, "-c", code], env=os.environ, capture_output=True, text=True, timeout=300)
+    assert p.returncode == -9, p.stderr
+    from socialwatch.pgstore import PgStore
+
+    partial = PgStore(pg_url).count()
+    assert 0 < sum(partial.values()) < len(before)
+    code, out, err = sw("db", "migrate", "--from", "tinydb", "--to", "postgres", "--url", "$SOCIALWATCH_TEST_DB", "--json")
+    assert code == 0, err
+    assert json.loads(out)["copied"] == len(before) - sum(partial.values())
+    _switch(isolated_home, "postgres")
+    assert _everything() == before
+
+
+def test_migrating_into_a_store_with_a_different_audit_log_is_refused(isolated_home: pathlib.Path, tmp_path: pathlib.Path,
+                                                                     pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOCIALWATCH_TEST_DB", pg_url)
+    assert sw("init")[0] == 0
+    _fill_tiny_home(isolated_home, tmp_path)
+    from socialwatch.pgstore import PgStore, upgrade
+
+    upgrade(pg_url)
+    with PgStore(pg_url).session() as s:
+        s.audit([{"id": "x:1", "at": "2020", "action": "something else"}])
+    code, _, err = sw("db", "migrate", "--from", "tinydb", "--to", "postgres", "--url", "$SOCIALWATCH_TEST_DB")
+    assert code == 1 and "audit log" in err and "Traceback" not in err

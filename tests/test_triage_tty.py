@@ -84,3 +84,43 @@ def test_keys_assign_resolve_and_quit(isolated_home: pathlib.Path, tmp_path: pat
     assert [m["id"] for m in lines(sw("triage", "--json")[1])] == ["file:t2"]
     viewing = json.loads(sw("show", "file:t2", "--json")[1]).get("viewing") or {}
     assert viewing.get("agent") == "priya"  # another agent opening it would be told
+
+
+def test_the_queue_is_live_other_agents_claims_and_new_mentions_show_up(isolated_home: pathlib.Path, tmp_path: pathlib.Path,
+                                                                        backend: str) -> None:
+    from tests.conftest import use_backend
+
+    assert sw("init")[0] == 0
+    use_backend(isolated_home, backend)
+    records = [{"id": "file:t1", "text": "WORST service ever!!! cancel my account", "author": {"handle": "ann"}},
+               {"id": "file:t2", "text": "how do I change my plan?", "author": {"handle": "bob"}},
+               {"id": "file:t3", "text": "thanks, all good", "author": {"handle": "cy"}}]
+    assert sw("import", str(write_jsonl(tmp_path / "t.jsonl", records)))[0] == 0
+    leader, follower = pty.openpty()
+    env = {**os.environ, "COLUMNS": "120", "SOCIALWATCH_AGENT": "priya"}
+    proc = subprocess.Popen([sys.executable, "-m", "socialwatch", "triage"], stdin=follower, stdout=follower,
+                            stderr=follower, env=env, close_fds=True)
+    os.close(follower)
+    try:
+        screen = Screen(leader)
+        assert b"file:t1" in screen.wait_for(b"[q]uit")
+        _press(leader, b"")  # wait until it reads keys (and watches the queue)
+        time.sleep(0.5)
+        code, out, err = sw("--as", "tom", "claim", "--json")
+        assert code == 0 and json.loads(out)["id"] == "file:t1", err
+        screen.wait_for(b"Heads up: tom claimed the mention you are on (file:t1)")
+        assert sw("--as", "tom", "resolve", "file:t3")[0] == 0
+        screen.wait_for(b"tom resolved file:t3")
+        urgent = [{"id": "file:t4", "text": "FURIOUS!!! you charged me 3 times, cancel everything, lawyer", "author": {"handle": "dee"}}]
+        assert sw("import", str(write_jsonl(tmp_path / "u.jsonl", urgent)))[0] == 0
+        screen.wait_for(b"new mention(s) arrived" if backend == "postgres" else b"the queue changed")
+        _press(leader, b"s")
+        screen.wait_for("── 2/".encode())
+        nxt = screen.wait_for(b"[q]uit")
+        assert b"file:t4" in nxt and b"file:t3" not in nxt  # the refreshed queue: the new urgent one next
+        _press(leader, b"q")
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        os.close(leader)

@@ -12,6 +12,7 @@ import sys
 
 import pytest
 
+from tests.conftest import use_backend
 from tests.test_cli import lines, sw, write_jsonl
 
 
@@ -21,8 +22,11 @@ def records(n: int, prefix: str = "q", **extra: object) -> list[dict]:
 
 
 @pytest.fixture
-def home(isolated_home: pathlib.Path) -> pathlib.Path:
-    assert sw("init")[0] == 0
+def home(isolated_home: pathlib.Path, backend: str) -> pathlib.Path:
+    """An initialised home, once per store backend (TinyDB files, PostgreSQL)."""
+    code, _, err = sw("init")
+    assert code == 0, err
+    use_backend(isolated_home, backend)
     return isolated_home
 
 

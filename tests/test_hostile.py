@@ -19,6 +19,7 @@ import pytest
 
 from socialwatch import logs, model, templates
 from socialwatch.app import App
+from tests.conftest import use_backend
 from tests.test_cli import lines, sw, write_jsonl
 
 HOSTILE = {
@@ -53,8 +54,9 @@ def assert_terminal_safe(text: str) -> None:
 
 
 @pytest.fixture
-def home(isolated_home: pathlib.Path, tmp_path: pathlib.Path) -> pathlib.Path:
+def home(isolated_home: pathlib.Path, tmp_path: pathlib.Path, backend: str) -> pathlib.Path:
     assert sw("init")[0] == 0
+    use_backend(isolated_home, backend)
     records = [{"id": f"file:{key}", "text": text, "author": {"handle": f"h_{key}", "name": f"{text[:30]}"},
                 "url": f"https://x.com/{key}\x1b[31m"} for key, text in HOSTILE.items()]
     code, _, err = sw("import", str(write_jsonl(tmp_path / "hostile.jsonl", records)))

@@ -36,7 +36,7 @@ from socialwatch import model
 from socialwatch.errors import Busy, NotFound, StoreError
 from socialwatch.pgschema import MIGRATIONS, SCHEMA_VERSION
 from socialwatch.secrets import mask
-from socialwatch.store import AddResult, Mention
+from socialwatch.store import AddResult, Mention, SessionBase
 
 CHANNEL = "socialwatch_queue"
 BATCH = 2000
@@ -104,7 +104,7 @@ def _lock_key(*parts: str) -> int:
 
 
 # ---- sessions ----------------------------------------------------------------------------
-class PgSession:
+class PgSession(SessionBase):
     """One transaction over the store (use `PgStore.session()`); the interface of `store.Session`."""
 
     def __init__(self, store: "PgStore", conn: Any) -> None:
@@ -120,12 +120,6 @@ class PgSession:
     def get(self, mention_id: str) -> Mention | None:
         row = self._one("SELECT doc, raw FROM mentions WHERE id = %s FOR UPDATE", (mention_id,))
         return decode(row[0], row[1]) if row else None
-
-    def require(self, mention_id: str) -> Mention:
-        mention = self.get(mention_id)
-        if mention is None:
-            raise NotFound(f"no mention with id {mention_id!r}")
-        return mention
 
     def add(self, mentions: list[Mention]) -> AddResult:
         """Store mentions not seen before (by id); the rest are reported as duplicates."""
@@ -187,12 +181,6 @@ class PgSession:
             offset += len(rows)
 
     # ---- state documents ------------------------------------------------------------------
-    def source_state(self, name: str) -> dict:
-        return self.state_get("sources", name) or {"name": name}
-
-    def set_source_state(self, name: str, state: dict) -> None:
-        self.state_put("sources", name, {**state, "name": name})
-
     def state_get(self, namespace: str, key: str) -> dict | None:
         # A missing document is locked by name, so that two sessions creating it are serialised.
         self.conn.execute("SELECT pg_advisory_xact_lock(%s)", (_lock_key("state", namespace, key),))

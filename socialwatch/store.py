@@ -80,7 +80,35 @@ class _JsonShard:
             self.dirty = False
 
 
-class Session:
+class SessionBase:
+    """What every backend's session shares: `require` and the source state, on top of `get`
+    and the state documents each backend implements."""
+
+    def get(self, mention_id: str) -> Mention | None:
+        raise NotImplementedError
+
+    def state_get(self, namespace: str, key: str) -> dict | None:
+        raise NotImplementedError
+
+    def state_put(self, namespace: str, key: str, doc: dict) -> None:
+        raise NotImplementedError
+
+    def require(self, mention_id: str) -> Mention:
+        """The mention, or NotFound."""
+        mention = self.get(mention_id)
+        if mention is None:
+            raise NotFound(f"no mention with id {mention_id!r}")
+        return mention
+
+    def source_state(self, name: str) -> dict:
+        """A source's cursor and health ({"name": name} before its first poll)."""
+        return self.state_get("sources", name) or {"name": name}
+
+    def set_source_state(self, name: str, state: dict) -> None:
+        self.state_put("sources", name, {**state, "name": name})
+
+
+class Session(SessionBase):
     """One locked read-modify-write over the store's files (use `TinyStore.session()`)."""
 
     def __init__(self, store: "TinyStore") -> None:
@@ -154,12 +182,6 @@ class Session:
             doc = self.segment_table(seg).get(Query().id == mention_id)
             return dict(doc) if doc is not None else None
         return None
-
-    def require(self, mention_id: str) -> Mention:
-        mention = self.get(mention_id)
-        if mention is None:
-            raise NotFound(f"no mention with id {mention_id!r}")
-        return mention
 
     def add(self, mentions: list[Mention]) -> AddResult:
         """Store mentions not seen before (by id), in one write per file."""
@@ -255,13 +277,7 @@ class Session:
         candidates = [dict(d) for d in self.open_table().all() if not d.get("assignee") and filters.matches(d)]
         return min(candidates, key=queue.sort_key) if candidates else None
 
-    # ---- source state and other small state documents -------------------------------------
-    def source_state(self, name: str) -> dict:
-        return self.state_get("sources", name) or {"name": name}
-
-    def set_source_state(self, name: str, state: dict) -> None:
-        self.state_put("sources", name, state)
-
+    # ---- small state documents ----------------------------------------------------------
     def state_get(self, namespace: str, key: str) -> dict | None:
         """A small state document (namespaces: sources, alerts, hourly); None if absent."""
         doc = self.state_table(namespace).get(Query()[KEY_FIELDS[namespace]] == key)
@@ -597,4 +613,4 @@ def store_for(config: Any) -> Any:
     return open_store(config.data_dir)
 
 
-__all__ = ["AddResult", "Session", "TinyStore", "open_store", "store_for"]
+__all__ = ["AddResult", "Session", "SessionBase", "TinyStore", "open_store", "store_for"]

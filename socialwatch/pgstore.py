@@ -409,8 +409,14 @@ class PgStore:
         return decode(*rows[0])
 
     def iter_batches(self) -> Iterator[list[Mention]]:
-        """Every mention once, open first then history, in batches (memory bounded)."""
-        with self.connection() as conn:
+        """Every mention once, open first then history, in batches (memory bounded). A
+        connection of its own, so that the caller may use the store while iterating."""
+        with self.connection():  # checks the schema
+            pass
+        import psycopg
+
+        with self._connect() as conn:
+            conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ  # one snapshot for both parts
             for open_part in (True, False):
                 with conn.cursor(name=f"all_{int(open_part)}") as cur:
                     cur.itersize = BATCH

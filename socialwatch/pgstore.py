@@ -137,18 +137,21 @@ class PgSession(SessionBase):
         with self.conn.cursor() as cur:
             for start in range(0, len(rows), BATCH):
                 chunk = rows[start : start + BATCH]
+                # Binary parameters: the text format would escape every quote of every document.
                 cur.execute(
                     f"INSERT INTO mentions ({_COLUMNS}) SELECT * FROM unnest("
-                    "%s::text[], %s::jsonb[], %s::bytea[], %s::text[], %s::bool[], %s::int[], %s::text[], %s::text[], "
-                    "%s::text[], %s::text[]) ON CONFLICT (id) DO NOTHING RETURNING id",
+                    "%b::text[], %b::text[]::jsonb[], %b::bytea[], %b::text[], %b::bool[], %b::int[], %b::text[], "
+                    "%b::text[], %b::text[], %b::text[]) ON CONFLICT (id) DO NOTHING RETURNING id",
                     [list(col) for col in zip(*chunk, strict=True)],
                 )
                 inserted.update(r[0] for r in cur.fetchall())
         for m in mentions:
-            if m["id"] in inserted and m["id"] not in result.new:
-                result.new.append(m["id"])
+            mid = m["id"]
+            if mid in inserted:
+                inserted.discard(mid)  # a repeat within the batch is a duplicate
+                result.new.append(mid)
             else:
-                result.duplicates.append(m["id"])
+                result.duplicates.append(mid)
         if result.new:
             self._notes.append({"action": "new", "count": len(result.new)})
         return result
@@ -166,16 +169,24 @@ class PgSession(SessionBase):
     def next_unassigned(self, filters: Any) -> Mention | None:
         """The best unassigned open mention matching `filters`, locked for this transaction;
         rows another agent is claiming right now are skipped, never waited for."""
+        # Candidates are read without locks, best first; only the one taken is locked (SKIP
+        # LOCKED, with the conditions checked again on the row's latest version), so agents
+        # claiming at once each get the best mention nobody else is taking.
         where, params = _pushdown(filters)
-        sql = ("SELECT doc, raw FROM mentions WHERE is_open AND assignee IS NULL" + where +
-               " ORDER BY priority DESC, created_at, id LIMIT %s OFFSET %s FOR UPDATE SKIP LOCKED")
+        sql = ("SELECT id, doc, raw FROM mentions WHERE is_open AND assignee IS NULL" + where +
+               " ORDER BY priority DESC, created_at, id LIMIT %s OFFSET %s")
+        take = "SELECT doc, raw FROM mentions WHERE id = %s AND is_open AND assignee IS NULL FOR UPDATE SKIP LOCKED"
         offset = 0
         while True:
             rows = self.conn.execute(sql, (*params, 50, offset)).fetchall()
-            for doc, raw in rows:
-                m = decode(doc, raw)
-                if not m.get("assignee") and filters.matches(m):
-                    return m
+            for mid, doc, raw in rows:
+                if not filters.matches(decode(doc, raw)):
+                    continue
+                row = self._one(take, (mid,))
+                if row is not None:
+                    m = decode(row[0], row[1])
+                    if not m.get("assignee") and filters.matches(m):
+                        return m
             if len(rows) < 50:
                 return None
             offset += len(rows)

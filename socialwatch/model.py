@@ -55,11 +55,25 @@ def utcnow() -> datetime:
 
 def iso(dt: datetime) -> str:
     """UTC ISO 8601 with a Z suffix and second precision."""
+    last = _LAST_ISO
+    if dt is last[0]:  # the same `now` for every mention of a batch: formatted once
+        return last[1]
+    return _iso(dt)
+
+
+def _iso(given: datetime) -> str:
+    global _LAST_ISO
+    dt = given
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
     elif dt.utcoffset():
         dt = dt.astimezone(UTC)
-    return f"{dt.year:04d}-{dt.month:02d}-{dt.day:02d}T{dt.hour:02d}:{dt.minute:02d}:{dt.second:02d}Z"
+    text = f"{dt.year:04d}-{dt.month:02d}-{dt.day:02d}T{dt.hour:02d}:{dt.minute:02d}:{dt.second:02d}Z"
+    _LAST_ISO = (given, text)
+    return text
+
+
+_LAST_ISO: tuple[datetime | None, str] = (None, "")
 
 
 _TWITTER_DATE = "%a %b %d %H:%M:%S %z %Y"
@@ -145,32 +159,44 @@ def _author(value: Any) -> dict:
         value = {"handle": value}
     if not isinstance(value, dict):
         raise InvalidMention("author", f"expected an object, got {type(value).__name__}")
-    try:
-        handle = _str(value, "handle") or _str(value, "username") or _str(value, "screen_name")
-        name = _str(value, "name")
-        author_id = _str(value, "id")
+    get = value.get
+    try:  # (a field that is absent needs no checking)
+        handle = (
+            (get("handle") is not None and _str(value, "handle"))
+            or (get("username") is not None and _str(value, "username"))
+            or (get("screen_name") is not None and _str(value, "screen_name"))
+            or None
+        )
+        name = None if get("name") is None else _str(value, "name")
+        author_id = None if get("id") is None else _str(value, "id")
     except InvalidMention as exc:  # name the field where it sits, so that it can be dropped alone
         raise InvalidMention(f"author.{exc.field}", exc.reason) from None
     if handle:
         handle = handle.lstrip("@")
-    verified = value.get("verified")
+    verified = get("verified")
     if verified is not None and not isinstance(verified, bool):
         raise InvalidMention("author.verified", "expected true or false")
+    followers = get("followers")
     return {
         "handle": handle,
         "name": name,
         "id": author_id,
-        "followers": _count(value.get("followers"), "author.followers"),
+        "followers": None if followers is None else _count(followers, "author.followers"),
         "verified": verified,
     }
 
 
+_METRIC_FIELDS = tuple((k, f"metrics.{k}") for k in METRICS)
+
+
 def _metrics(value: Any) -> dict:
-    if value is None:
-        value = {}
+    if not value:
+        if value is None or isinstance(value, dict):
+            return dict.fromkeys(METRICS)
+        raise InvalidMention("metrics", f"expected an object, got {type(value).__name__}")
     if not isinstance(value, dict):
         raise InvalidMention("metrics", f"expected an object, got {type(value).__name__}")
-    return {k: _count(value.get(k), f"metrics.{k}") for k in METRICS}
+    return {k: _count(value.get(k), field) for k, field in _METRIC_FIELDS}
 
 
 def normalize(record: Any, *, platform: str, source: str, now: datetime | None = None) -> dict:
@@ -183,6 +209,7 @@ def normalize(record: Any, *, platform: str, source: str, now: datetime | None =
     if not isinstance(record, dict):
         raise InvalidMention("record", f"expected a JSON object, got {type(record).__name__}")
     now = now or utcnow()
+    get = record.get
     raw_id = _str(record, "id", required=True, limit=200)
     assert raw_id is not None
     if ":" in raw_id:
@@ -191,18 +218,18 @@ def normalize(record: Any, *, platform: str, source: str, now: datetime | None =
         plat, native = platform, raw_id
     if not native or not _ID_SAFE.match(native) or not _ID_SAFE.match(plat):
         raise InvalidMention("id", f"not a usable id: {raw_id[:60]!r}")
-    text = record.get("text")
+    text = get("text")
     if not isinstance(text, str):
         raise InvalidMention("text", "missing" if text is None else f"expected a string, got {type(text).__name__}")
     truncated = len(text) > MAX_TEXT
     if truncated:
         text = text[:MAX_TEXT]
-    kind = record.get("kind") or "mention"
+    kind = get("kind") or "mention"
     if kind not in KINDS:
         raise InvalidMention("kind", f"expected one of {', '.join(KINDS)}, got {str(kind)[:30]!r}")
-    created = record.get("created_at")
+    created = get("created_at")
     try:
-        created_at = iso(parse_time(created)) if created not in (None, "") else iso(now)
+        created_at = iso(parse_time(created)) if created is not None and created != "" else iso(now)
     except ValueError as exc:
         raise InvalidMention("created_at", str(exc)) from None
     mention: dict[str, Any] = {
@@ -211,15 +238,18 @@ def normalize(record: Any, *, platform: str, source: str, now: datetime | None =
         "native_id": native,
         "source": source,
         "kind": kind,
-        "author": _author(record.get("author")),
+        "author": _author(get("author")),
         "text": text,
-        "url": _str(record, "url"),
-        "lang": _str(record, "lang", limit=20),
+        "url": None if get("url") is None else _str(record, "url"),
+        "lang": None if get("lang") is None else _str(record, "lang", limit=20),
         "created_at": created_at,
         "fetched_at": iso(now),
-        "conversation_id": _qualified(_str(record, "conversation_id", limit=200), plat),
-        "in_reply_to": _qualified(_str(record, "in_reply_to", limit=200), plat),
-        "metrics": _metrics(record.get("metrics")),
+        "conversation_id": (
+            None if get("conversation_id") is None
+            else _qualified(_str(record, "conversation_id", limit=200), plat)
+        ),
+        "in_reply_to": None if get("in_reply_to") is None else _qualified(_str(record, "in_reply_to", limit=200), plat),
+        "metrics": _metrics(get("metrics")),
         "status": "new",
         "assignee": None,
         "tags": [],
@@ -283,22 +313,23 @@ def _qualified(ref: str | None, platform: str) -> str | None:
 
 
 def _keep_workflow(record: dict, mention: dict) -> None:
-    status = record.get("status")
+    get = record.get
+    status = get("status")
     if status is not None:
         if status not in STATUSES:
             raise InvalidMention("status", f"expected one of {', '.join(STATUSES)}, got {str(status)[:30]!r}")
         mention["status"] = status
-    assignee = _str(record, "assignee", limit=100)
+    assignee = None if get("assignee") is None else _str(record, "assignee", limit=100)
     if assignee:
         mention["assignee"] = assignee
-    tags = record.get("tags")
+    tags = get("tags")
     if tags is not None:
         if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
             raise InvalidMention("tags", "expected a list of strings")
         mention["tags"] = sorted({t[:100] for t in tags})
     for field in ("first_response_at", "resolved_at"):
-        value = record.get(field)
-        if value not in (None, ""):
+        value = get(field)
+        if value is not None and value != "":
             try:
                 mention[field] = iso(parse_time(value))
             except ValueError as exc:

@@ -26,6 +26,9 @@ class Rule:
     tags: list[str] = field(default_factory=list)
     team: str | None = None
     boost: int = 0
+    #: The keywords in lower case when all are ASCII: an ASCII text holding none of them cannot
+    #: match `keywords`, which saves the regular expression search on most texts.
+    needles: tuple[str, ...] | None = None
 
     def matches(self, mention: dict, score: dict) -> bool:
         if self.sources and mention.get("source") not in self.sources:
@@ -40,8 +43,17 @@ class Rule:
             return False
         if self.min_priority is not None and int(score.get("priority", 0)) < self.min_priority:
             return False
-        if self.keywords is not None and not self.keywords.search(mention.get("text") or ""):
-            return False
+        if self.keywords is not None:
+            text = mention.get("text") or ""
+            if self.needles is not None and text.isascii():
+                low = text.lower()
+                for needle in self.needles:
+                    if needle in low:
+                        break
+                else:
+                    return False
+            if not self.keywords.search(text):
+                return False
         return True
 
 
@@ -51,9 +63,12 @@ def compile_rules(tables: list[dict]) -> list[Rule]:
     for i, t in enumerate(tables):
         words = [w for w in t.get("keywords", []) if isinstance(w, str) and w.strip()]
         pattern = None
+        needles = None
         if words:
             alternatives = "|".join(re.escape(w.strip()) for w in sorted(words, key=len, reverse=True))
             pattern = re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
+            if all(w.isascii() for w in words):
+                needles = tuple(dict.fromkeys(w.strip().lower() for w in words))
         rules.append(
             Rule(
                 name=str(t.get("name") or f"rule {i + 1}"),
@@ -67,6 +82,7 @@ def compile_rules(tables: list[dict]) -> list[Rule]:
                 tags=[str(x) for x in t.get("tags", [])],
                 team=t.get("team"),
                 boost=int(t.get("boost", 0)),
+                needles=needles,
             )
         )
     return rules

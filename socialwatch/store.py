@@ -190,9 +190,17 @@ class Session(SessionBase):
         fresh_closed: list[Mention] = []
         seen: set[str] = set()
         open_ids = self.open_ids()
+        index: dict[int, dict] = {}  # the index shards looked at, by number
         for m in mentions:
             mid = m["id"]
-            if mid in seen or mid in open_ids or self.archived_segment(mid) is not None:
+            if mid in seen or mid in open_ids:
+                result.duplicates.append(mid)
+                continue
+            number = shard_of(mid)
+            shard = index.get(number)
+            if shard is None:
+                shard = index[number] = self._shard("index", number).data
+            if isinstance(shard.get(mid), int):  # archived (see archived_segment)
                 result.duplicates.append(mid)
                 continue
             seen.add(mid)
@@ -205,8 +213,7 @@ class Session(SessionBase):
             ids = self.open_ids()
             for m, doc_id in zip(fresh_open, doc_ids, strict=False):
                 ids[m["id"]] = doc_id
-        for m in fresh_open + fresh_closed:
-            self._remember_author(m)
+        self._remember_authors(fresh_open + fresh_closed)
         return result
 
     def put(self, mention: Mention) -> None:
@@ -256,18 +263,23 @@ class Session(SessionBase):
             start += len(chunk)
             room -= len(chunk)
 
-    def _remember_author(self, mention: Mention) -> None:
-        handle = ((mention.get("author") or {}).get("handle") or "").lower()
-        if not handle:
-            return
-        shard = self._shard("authors", shard_of(handle))
-        ids = shard.data.get(handle)
-        if ids is None:
-            shard.data[handle] = [mention["id"]]
-            shard.dirty = True
-        elif mention["id"] not in ids:
-            ids.append(mention["id"])
-            shard.dirty = True
+    def _remember_authors(self, mentions: list[Mention]) -> None:
+        """Add each mention's id to its author's list (one shard lookup per author, not per mention)."""
+        shards: dict[str, _JsonShard] = {}  # lower-cased handle -> its shard
+        for mention in mentions:
+            handle = ((mention.get("author") or {}).get("handle") or "").lower()
+            if not handle:
+                continue
+            shard = shards.get(handle)
+            if shard is None:
+                shard = shards[handle] = self._shard("authors", shard_of(handle))
+            ids = shard.data.get(handle)
+            if ids is None:
+                shard.data[handle] = [mention["id"]]
+                shard.dirty = True
+            elif mention["id"] not in ids:
+                ids.append(mention["id"])
+                shard.dirty = True
 
     def next_unassigned(self, filters: Any) -> Mention | None:
         """The highest-priority unassigned open mention matching `filters` (a `queue.Filters`),

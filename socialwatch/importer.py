@@ -12,7 +12,7 @@ import os
 import pathlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import IO
+from typing import IO, Any
 
 import orjson
 
@@ -21,6 +21,7 @@ from socialwatch.app import App
 from socialwatch.sources.file import Item, read_items
 
 CHUNK = 50_000  # mentions per store write: big enough to amortise rewriting the open file
+SERVER_CHUNK = 2_000  # mentions per transaction for a database server, written while the rest is prepared
 
 
 @dataclass
@@ -72,24 +73,28 @@ def _import(app: App, file: str, source: str, platform: str, progress: bool) -> 
     responses: dict[str, str] = {}
     bar = _progress(path, progress)
     chunk: list[dict] = []
-    for item, mention, error in prepare(app, read_items(path, raw=True), platform, source, now):
-        if bar is not None:
-            bar.update(1)
-        if error:
-            report.errors.append(f"{path.name}:{item.line}: {error}")
-            continue
-        if item.response_to:
-            _remember_response(responses, item)
-            continue
-        if mention is None:
-            continue
-        report.read += 1
-        chunk.append(mention)
-        if len(chunk) >= CHUNK:
-            _store(app, chunk, report, responses)
-            chunk = []
-    if chunk:
-        _store(app, chunk, report, responses)
+    writer = _Writer(app, report)
+    try:
+        for item, mention, error in prepare(app, read_items(path, raw=True), platform, source, now):
+            if bar is not None:
+                bar.update(1)
+            if error:
+                report.errors.append(f"{path.name}:{item.line}: {error}")
+                continue
+            if item.response_to:
+                _remember_response(responses, item)
+                continue
+            if mention is None:
+                continue
+            report.read += 1
+            chunk.append(mention)
+            if len(chunk) >= writer.chunk_size:
+                writer.put(_answered(chunk, report, responses))
+                chunk = []
+        if chunk:
+            writer.put(_answered(chunk, report, responses))
+    finally:
+        writer.close()
     if responses:
         _apply_late_responses(app, responses, report)
     if bar is not None:
@@ -322,7 +327,8 @@ def _remember_response(responses: dict[str, str], item: Item) -> None:
         responses[target] = at
 
 
-def _store(app: App, chunk: list[dict], report: ImportReport, responses: dict[str, str]) -> None:
+def _answered(chunk: list[dict], report: ImportReport, responses: dict[str, str]) -> list[dict]:
+    """Mark the mentions of `chunk` the brand answered earlier in the file (first response)."""
     for m in chunk if responses else ():
         answered = responses.pop(m["id"], None)
         if answered and not m.get("first_response_at"):
@@ -330,11 +336,114 @@ def _store(app: App, chunk: list[dict], report: ImportReport, responses: dict[st
             report.responses += 1
             if m["status"] == "new":
                 m["status"] = "pending"
+    return chunk
+
+
+class _Writer:
+    """Stores prepared chunks.
+
+    TinyDB files: in this thread, in big chunks (a write is Python work, and rewrites the open
+    file). A database server: WRITERS threads, each with its own connection, store chunks of
+    SERVER_CHUNK in their own transactions while the rest of the file is prepared (a write mostly
+    waits on the server, which works on its own cores). As those chunks commit in any order, the
+    first occurrence of an id in the file is kept here (later ones count as duplicates, as in one
+    big write), and follow-ups join their threads in one pass at the end, in file order. An error
+    in a thread is raised here, at the next chunk or at `close`.
+    """
+
+    WRITERS = 2
+
+    def __init__(self, app: App, report: ImportReport) -> None:
+        import threading
+
+        self.app = app
+        self.report = report
+        self.background = getattr(app.store, "backend", "tinydb") != "tinydb"
+        self.chunk_size = SERVER_CHUNK if self.background else CHUNK
+        self.error: BaseException | None = None
+        self.threads: list = []
+        self.lock = threading.Lock()
+        self.seen: set[str] = set()
+        self.followups: list[dict] = []  # new mentions that may continue a thread
+        self.position: dict[str, int] = {}  # their place in the file
+        if self.background:
+            import queue
+
+            self.queue: queue.Queue = queue.Queue(maxsize=2 * self.WRITERS)
+            for n in range(self.WRITERS):
+                store = app.store if n == 0 else app.store.clone()
+                thread = threading.Thread(target=self._run, args=(store,), name=f"import-writer-{n}", daemon=True)
+                thread.start()
+                self.threads.append((thread, store))
+
+    def put(self, chunk: list[dict]) -> None:
+        self._raise()
+        if not self.background:
+            _count(self.report, chunk, _store(self.app.store, chunk, join=True))
+            return
+        fresh = []
+        for m in chunk:
+            if m["id"] in self.seen:
+                self.report.duplicates += 1
+            else:
+                self.seen.add(m["id"])
+                fresh.append(m)
+                if m.get("in_reply_to") or m.get("conversation_id"):
+                    self.position[m["id"]] = len(self.seen)
+        self.queue.put(fresh)
+
+    def _run(self, store: Any) -> None:
+        while True:
+            chunk = self.queue.get()
+            if chunk is None:
+                return
+            if self.error is not None:
+                continue
+            try:
+                result = _store(store, chunk, join=False)
+                with self.lock:
+                    _count(self.report, chunk, result)
+                    new = set(result.new)
+                    self.followups += [m for m in chunk if m["id"] in new and (m.get("in_reply_to") or m.get("conversation_id"))]
+            except BaseException as exc:  # handed to the importing thread
+                self.error = exc
+
+    def _raise(self) -> None:
+        if self.error is not None:
+            error, self.error = self.error, None
+            raise error
+
+    def close(self) -> None:
+        """Wait for every chunk to be stored, join the follow-ups (raising a write's error)."""
+        for _ in self.threads:
+            self.queue.put(None)
+        for thread, store in self.threads:
+            thread.join()
+            if store is not self.app.store:
+                store.close()  # type: ignore[attr-defined]
+        self.threads = []
+        self._raise()
+        if self.followups:
+            from socialwatch.cases import join_threads
+
+            self.followups.sort(key=lambda m: self.position[m["id"]])  # file order, as one big write would
+            with self.app.store.session() as s:
+                join_threads(s, self.followups, [m["id"] for m in self.followups])
+            self.followups = []
+
+
+def _store(store: Any, chunk: list[dict], join: bool) -> Any:
+    """Add a chunk in one session (joining follow-ups to their threads if `join`)."""
     from socialwatch.cases import join_threads
 
-    with app.store.session() as s:
+    with store.session() as s:
         result = s.add(chunk)
-        join_threads(s, chunk, result.new)
+        if join:
+            join_threads(s, chunk, result.new)
+    return result
+
+
+def _count(report: ImportReport, chunk: list[dict], result: Any) -> None:
     new = set(result.new)
     report.new += len(result.new)
     report.duplicates += len(result.duplicates)

@@ -295,6 +295,12 @@ class PgStore:
         self._checked = False
 
     # ---- connections ----------------------------------------------------------------------
+    def clone(self) -> "PgStore":
+        """Another store on the same database with a connection of its own (for another thread)."""
+        other = PgStore(self.url, check_schema=self.check_schema)
+        other._checked = self._checked
+        return other
+
     def describe(self) -> str:
         return f"postgres {masked_url(self.url)}"
 

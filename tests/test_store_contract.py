@@ -427,3 +427,26 @@ def test_migrating_into_a_store_with_a_different_audit_log_is_refused(isolated_h
         s.audit([{"id": "x:1", "at": "2020", "action": "something else"}])
     code, _, err = sw("db", "migrate", "--from", "tinydb", "--to", "postgres", "--url", "$SOCIALWATCH_TEST_DB")
     assert code == 1 and "audit log" in err and "Traceback" not in err
+
+
+def test_import_in_many_transactions_keeps_first_occurrences_and_joins_threads(home: pathlib.Path, tmp_path: pathlib.Path,
+                                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    from socialwatch import importer
+
+    monkeypatch.setattr(importer, "SERVER_CHUNK", 3)  # many small transactions, committed by two threads
+    recs = []
+    for i in range(40):
+        recs.append({"id": f"file:p{i}", "text": f"my router {i} is broken", "author": {"handle": f"c{i}"}})
+        if i % 4 == 0:  # the customer follows up in their own thread, further down the file
+            recs.append({"id": f"file:f{i}", "text": "still broken!!!", "author": {"handle": f"c{i}"},
+                         "in_reply_to": f"file:p{i}"})
+    recs.append({"id": "file:p7", "text": "a second copy of p7, later in the file", "author": {"handle": "other"}})
+    code, out, err = sw("import", str(write_jsonl(tmp_path / "many.jsonl", recs)), "--json")
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["new"] == 50 and report["duplicates"] == 1
+    assert json.loads(sw("show", "file:p7", "--json")[1])["text"] == "my router 7 is broken"
+    root = json.loads(sw("show", "file:p8", "--json")[1])
+    assert root["followups"] == ["file:f8"]
+    assert json.loads(sw("show", "file:f8", "--json")[1])["case_id"] == "file:p8"
+    assert "file:f8" not in [m["id"] for m in lines(sw("triage", "--json")[1])]  # triage shows cases

@@ -441,6 +441,7 @@ def main() -> None:
     ap.add_argument("--explain", action="store_true", help="print EXPLAIN ANALYZE of the store's queries at full size")
     ap.add_argument("--skip", action="append", default=[], choices=["ingest", "store", "agents"])
     args = ap.parse_args()
+    bf.precompile()
     began = time.perf_counter()
     texts = bf.vader_texts(pathlib.Path(args.fixtures) / "vader")
     if not texts:

@@ -33,7 +33,7 @@ from typing import Any
 import orjson
 
 from socialwatch import model
-from socialwatch.errors import Busy, NotFound, StoreError
+from socialwatch.errors import Busy, Conflict, NotFound, StoreError
 from socialwatch.pgschema import MIGRATIONS, SCHEMA_VERSION
 from socialwatch.secrets import mask
 from socialwatch.store import AddResult, Mention, SessionBase
@@ -576,10 +576,14 @@ def _first_line(exc: BaseException) -> str:
 
 
 def _raise_lock_timeout(exc: Exception) -> None:
+    """Lock waits that ended badly, as one line for people (nothing was changed)."""
     import psycopg
 
     if isinstance(exc, psycopg.errors.LockNotAvailable):
         raise Busy("the store is locked by another process (timed out waiting)") from None
+    if isinstance(exc, (psycopg.errors.DeadlockDetected, psycopg.errors.SerializationFailure)):
+        raise Conflict("another agent changed the same mentions at the same moment; nothing was changed: "
+                       "run the command again") from None
 
 
 # ---- schema ------------------------------------------------------------------------------

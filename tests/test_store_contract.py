@@ -450,3 +450,43 @@ def test_import_in_many_transactions_keeps_first_occurrences_and_joins_threads(h
     assert root["followups"] == ["file:f8"]
     assert json.loads(sw("show", "file:f8", "--json")[1])["case_id"] == "file:p8"
     assert "file:f8" not in [m["id"] for m in lines(sw("triage", "--json")[1])]  # triage shows cases
+
+
+def test_a_deadlock_between_two_agents_is_one_clear_conflict_and_changes_nothing(pg_url: str) -> None:
+    import threading
+
+    from socialwatch.errors import Conflict
+    from socialwatch.pgstore import PgStore, upgrade
+
+    upgrade(pg_url)
+    first, second = PgStore(pg_url), PgStore(pg_url)
+    with first.session() as s:
+        s.add([mention(1), mention(2)])
+    both_locked = threading.Barrier(2)
+    outcomes: dict[str, object] = {}
+
+    def agent(store: PgStore, order: tuple[str, str], name: str) -> None:
+        try:
+            with store.session(timeout=30) as s:
+                m = s.require(order[0])
+                both_locked.wait(timeout=30)
+                other = s.require(order[1])
+                m["tags"] = other["tags"] = [name]
+                s.put(m)
+                s.put(other)
+            outcomes[name] = "ok"
+        except Conflict as exc:
+            outcomes[name] = exc
+
+    threads = [threading.Thread(target=agent, args=(first, ("t:1", "t:2"), "a")),
+               threading.Thread(target=agent, args=(second, ("t:2", "t:1"), "b"))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    conflicts = [o for o in outcomes.values() if isinstance(o, Conflict)]
+    assert sorted(map(str, outcomes)) == ["a", "b"] and len(conflicts) == 1 and "run the command again" in str(conflicts[0])
+    winner = next(name for name, o in outcomes.items() if o == "ok")
+    assert first.get("t:1")["tags"] == [winner] and first.get("t:2")["tags"] == [winner]
+    first.close()
+    second.close()

@@ -490,3 +490,35 @@ def test_a_deadlock_between_two_agents_is_one_clear_conflict_and_changes_nothing
     assert first.get("t:1")["tags"] == [winner] and first.get("t:2")["tags"] == [winner]
     first.close()
     second.close()
+
+
+def test_sigkill_during_an_import_into_postgres_leaves_whole_transactions_and_a_rerun_completes(
+        isolated_home: pathlib.Path, tmp_path: pathlib.Path, pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    monkeypatch.setenv("SOCIALWATCH_TEST_DB", pg_url)
+    assert sw("init")[0] == 0
+    use_backend(isolated_home, "postgres")
+    recs = [{"id": f"file:k{i}", "text": f"outage number {i}, still no signal", "author": {"handle": f"k{i % 50}"}}
+            for i in range(30000)]
+    path = write_jsonl(tmp_path / "big.jsonl", recs)
+    from socialwatch.pgstore import PgStore
+
+    store = PgStore(pg_url)
+    proc = subprocess.Popen([sys.executable, "-m", "socialwatch", "import", str(path)], env=os.environ,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120  # a hang guard
+    while store.count()["open"] == 0 and proc.poll() is None:
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    proc.kill()
+    proc.wait(timeout=30)
+    partial = store.count()["open"]
+    assert 0 < partial <= 30000
+    assert partial % 2000 == 0 or partial == 30000  # whole transactions of SERVER_CHUNK mentions, never a torn one
+    code, out, err = sw("import", str(path), "--json")
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["new"] == 30000 - partial and report["duplicates"] == partial
+    assert store.count() == {"open": 30000, "archived": 0}
+    store.close()

@@ -80,8 +80,8 @@ def bench_help(env: dict, reps: int) -> float:
     return ratio
 
 
-def bench_ingest(tmp: pathlib.Path, fixtures: pathlib.Path, reps: int) -> float:
-    texts = vader_texts(fixtures / "vader")
+def ingest_inputs(tmp: pathlib.Path, texts: list[str]) -> tuple[pathlib.Path, pathlib.Path]:
+    """The JSONL file to import and the plain-VADER baseline script reading the same texts."""
     data = tmp / "vader.jsonl"
     with open(data, "w", encoding="utf-8") as fh:
         for i, t in enumerate(texts):
@@ -94,6 +94,12 @@ def bench_ingest(tmp: pathlib.Path, fixtures: pathlib.Path, reps: int) -> float:
         "a = SentimentIntensityAnalyzer()\n"
         "for t in texts:\n    a.polarity_scores(t)\n"
     )
+    return data, plain
+
+
+def bench_ingest(tmp: pathlib.Path, fixtures: pathlib.Path, reps: int) -> float:
+    texts = vader_texts(fixtures / "vader")
+    data, plain = ingest_inputs(tmp, texts)
     base_t, ours_t = [], []
     for i in range(reps):
         env = fresh_home(tmp, f"ingest{i}")

@@ -99,24 +99,8 @@ def sql(env: dict, query: str, params: tuple = ()) -> list:
 
 
 # ---- 1. ingest -----------------------------------------------------------------------------------
-def write_vader_input(tmp: pathlib.Path, texts: list[str]) -> pathlib.Path:
-    data = tmp / "vader.jsonl"
-    with open(data, "w", encoding="utf-8") as fh:  # the same input as bench_foundation.bench_ingest
-        for i, t in enumerate(texts):
-            fh.write(json.dumps({"id": f"file:v{i}", "text": t, "author": {"handle": f"u{i % 997}"}}) + "\n")
-    return data
-
-
 def bench_ingest(tmp: pathlib.Path, server: PgTestServer, texts: list[str], reps: int) -> None:
-    data = write_vader_input(tmp, texts)
-    plain = tmp / "plain_vader.py"
-    plain.write_text(
-        "import json, sys\n"
-        "from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer\n"
-        "texts = [json.loads(l)['text'] for l in open(sys.argv[1], encoding='utf-8')]\n"
-        "a = SentimentIntensityAnalyzer()\n"
-        "for t in texts:\n    a.polarity_scores(t)\n"
-    )
+    data, plain = bf.ingest_inputs(tmp, texts)  # the same input and baseline as bench_foundation
     base_t, ours_t = [], []
     for i in range(reps):
         env = pg_home(tmp, server, f"ingest{i}")

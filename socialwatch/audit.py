@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import pathlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import orjson
@@ -52,18 +52,14 @@ def read(path: pathlib.Path, mention_id: str | None = None) -> Iterator[dict]:
     except FileNotFoundError:
         return
     with fh:
-        for line in fh:
-            try:
-                e = orjson.loads(line)
-            except orjson.JSONDecodeError:
-                continue
-            if isinstance(e, dict) and (mention_id is None or e.get("id") == mention_id):
+        for e in parse_lines(fh):
+            if mention_id is None or e.get("id") == mention_id:
                 yield e
 
 
-def parse_lines(data: bytes) -> Iterator[dict]:
-    """Entries in complete JSON lines (torn or foreign lines skipped)."""
-    for line in data.splitlines():
+def parse_lines(lines: Iterable[bytes]) -> Iterator[dict]:
+    """The entries among JSON lines (torn or foreign lines skipped)."""
+    for line in lines:
         try:
             e = orjson.loads(line)
         except orjson.JSONDecodeError:

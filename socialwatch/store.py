@@ -594,7 +594,7 @@ class FileWatcher:
                 chunk = fh.read(size - self._audit_size)
             complete = chunk[: chunk.rfind(b"\n") + 1]
             self._audit_size += len(complete)
-            out += [audit_log.summary(e) for e in audit_log.parse_lines(complete)]
+            out += [audit_log.summary(e) for e in audit_log.parse_lines(complete.splitlines())]
         elif size < self._audit_size:
             self._audit_size = size
         stamp = self._open_stamp()

@@ -113,13 +113,14 @@ class PgSession(SessionBase):
         self.after_commit: list = []
         self._notes: list[dict] = []
 
-    def _one(self, sql: str, params: tuple = ()) -> Any:
-        return self.conn.execute(sql, params).fetchone()
+    def _doc(self, sql: str, params: tuple) -> dict | None:
+        """The one document (doc, raw) a query selects, or None."""
+        row = self.conn.execute(sql, params).fetchone()
+        return decode(row[0], row[1]) if row else None
 
     # ---- mentions -------------------------------------------------------------------------
     def get(self, mention_id: str) -> Mention | None:
-        row = self._one("SELECT doc, raw FROM mentions WHERE id = %s FOR UPDATE", (mention_id,))
-        return decode(row[0], row[1]) if row else None
+        return self._doc("SELECT doc, raw FROM mentions WHERE id = %s FOR UPDATE", (mention_id,))
 
     def add(self, mentions: list[Mention]) -> AddResult:
         """Store mentions not seen before (by id); the rest are reported as duplicates."""
@@ -182,11 +183,9 @@ class PgSession(SessionBase):
             for mid, doc, raw in rows:
                 if not filters.matches(decode(doc, raw)):
                     continue
-                row = self._one(take, (mid,))
-                if row is not None:
-                    m = decode(row[0], row[1])
-                    if not m.get("assignee") and filters.matches(m):
-                        return m
+                m = self._doc(take, (mid,))
+                if m is not None and not m.get("assignee") and filters.matches(m):
+                    return m
             if len(rows) < 50:
                 return None
             offset += len(rows)
@@ -195,8 +194,7 @@ class PgSession(SessionBase):
     def state_get(self, namespace: str, key: str) -> dict | None:
         # A missing document is locked by name, so that two sessions creating it are serialised.
         self.conn.execute("SELECT pg_advisory_xact_lock(%s)", (_lock_key("state", namespace, key),))
-        row = self._one("SELECT doc, raw FROM state WHERE namespace = %s AND key = %s FOR UPDATE", (namespace, _text(key)))
-        return decode(row[0], row[1]) if row else None
+        return self._doc("SELECT doc, raw FROM state WHERE namespace = %s AND key = %s FOR UPDATE", (namespace, _text(key)))
 
     def state_put(self, namespace: str, key: str, doc: dict) -> None:
         self.conn.execute(
@@ -215,12 +213,10 @@ class PgSession(SessionBase):
         return [decode(d, r) for d, r in rows]
 
     def reply(self, record_id: str) -> dict | None:
-        row = self._one("SELECT doc, raw FROM outbox WHERE id = %s FOR UPDATE", (record_id,))
-        return decode(row[0], row[1]) if row else None
+        return self._doc("SELECT doc, raw FROM outbox WHERE id = %s FOR UPDATE", (record_id,))
 
     def reply_by_key(self, key: str) -> dict | None:
-        row = self._one("SELECT doc, raw FROM outbox WHERE idempotency_key = %s FOR UPDATE", (key,))
-        return decode(row[0], row[1]) if row else None
+        return self._doc("SELECT doc, raw FROM outbox WHERE idempotency_key = %s FOR UPDATE", (key,))
 
     def save_reply(self, record: dict) -> None:
         doc, raw = encode(record)
@@ -250,7 +246,7 @@ class PgSession(SessionBase):
 
     def commit(self) -> None:
         """Queue the notifications (PostgreSQL delivers them when the transaction commits)."""
-        notes = self._notes[:100] if len(self._notes) <= 100 else [{"action": "changed", "count": len(self._notes)}]
+        notes = self._notes if len(self._notes) <= 100 else [{"action": "changed", "count": len(self._notes)}]
         for note in notes:
             self.conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, orjson.dumps(note).decode()[:7000]))
         self._notes.clear()
@@ -304,11 +300,11 @@ class PgStore:
     def describe(self) -> str:
         return f"postgres {masked_url(self.url)}"
 
-    def _connect(self) -> Any:
+    def _connect(self, autocommit: bool = False) -> Any:
         import psycopg
 
         try:
-            return psycopg.connect(self.url, connect_timeout=10)
+            return psycopg.connect(self.url, autocommit=autocommit, connect_timeout=10)
         except psycopg.Error as exc:
             raise StoreError(f"cannot connect to PostgreSQL at {masked_url(self.url)}: {mask(_first_line(exc))}") from None
 
@@ -494,12 +490,7 @@ class PgStore:
     # ---- live queue -----------------------------------------------------------------------
     def watch(self) -> "PgWatcher":
         """Committed queue changes (LISTEN socialwatch_queue), for a live `triage`."""
-        import psycopg
-
-        try:
-            conn = psycopg.connect(self.url, autocommit=True, connect_timeout=10)
-        except psycopg.Error as exc:
-            raise StoreError(f"cannot connect to PostgreSQL at {masked_url(self.url)}: {mask(_first_line(exc))}") from None
+        conn = self._connect(autocommit=True)
         conn.execute(f"LISTEN {CHANNEL}")
         return PgWatcher(conn)
 
@@ -540,8 +531,7 @@ class AdvisoryLock:
     def acquire(self, timeout: float | None = None) -> "AdvisoryLock":
         import time
 
-        conn = self.store._connect()
-        conn.autocommit = True
+        conn = self.store._connect(autocommit=True)
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
             if conn.execute("SELECT pg_try_advisory_lock(%s)", (self.key,)).fetchone()[0]:

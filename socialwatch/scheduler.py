@@ -55,9 +55,8 @@ def _malloc_trimmer() -> Any:
 
 
 def _pooled(app: App) -> App:
-    """A database store serves the daemon's concurrent jobs from a connection pool."""
-    if app.config.table("store").get("backend") == "postgres":
-        app.store.use_pool(int(app.config.table("store").get("pool_size", 4)))
+    """The daemon's concurrent jobs share the store's connection pool (a database's; files need none)."""
+    app.store.use_pool(int(app.config.table("store").get("pool_size", 4)))
     return app
 
 

@@ -190,17 +190,9 @@ class Session(SessionBase):
         fresh_closed: list[Mention] = []
         seen: set[str] = set()
         open_ids = self.open_ids()
-        index: dict[int, dict] = {}  # the index shards looked at, by number
         for m in mentions:
             mid = m["id"]
-            if mid in seen or mid in open_ids:
-                result.duplicates.append(mid)
-                continue
-            number = shard_of(mid)
-            shard = index.get(number)
-            if shard is None:
-                shard = index[number] = self._shard("index", number).data
-            if isinstance(shard.get(mid), int):  # archived (see archived_segment)
+            if mid in seen or mid in open_ids or self.archived_segment(mid) is not None:
                 result.duplicates.append(mid)
                 continue
             seen.add(mid)
@@ -292,19 +284,12 @@ class Session(SessionBase):
     # ---- small state documents ----------------------------------------------------------
     def state_get(self, namespace: str, key: str) -> dict | None:
         """A small state document (namespaces: sources, alerts, hourly); None if absent."""
-        doc = self.state_table(namespace).get(Query()[KEY_FIELDS[namespace]] == key)
-        return dict(doc) if doc is not None else None
+        return _find(self.state_table(namespace), KEY_FIELDS[namespace], key)
 
     def state_put(self, namespace: str, key: str, doc: dict) -> None:
         """Create or replace a state document."""
         field_name = KEY_FIELDS[namespace]
-        doc = {**doc, field_name: key}
-        table = self.state_table(namespace)
-        found = table.get(Query()[field_name] == key)
-        if found is None:
-            table.insert(doc)
-        else:
-            table.update(_replace(doc), doc_ids=[found.doc_id])
+        _upsert(self.state_table(namespace), field_name, {**doc, field_name: key})
 
     def state_prune(self, namespace: str, before: str) -> None:
         """Remove the state documents whose key sorts before `before`."""
@@ -317,21 +302,14 @@ class Session(SessionBase):
         return sorted(found, key=lambda r: r.get("created_at") or "")
 
     def reply(self, record_id: str) -> dict | None:
-        doc = self.outbox_table().get(Query().id == record_id)
-        return dict(doc) if doc is not None else None
+        return _find(self.outbox_table(), "id", record_id)
 
     def reply_by_key(self, key: str) -> dict | None:
-        doc = self.outbox_table().get(Query().idempotency_key == key)
-        return dict(doc) if doc is not None else None
+        return _find(self.outbox_table(), "idempotency_key", key)
 
     def save_reply(self, record: dict) -> None:
         """Create or replace an outbox record (by its `id`)."""
-        table = self.outbox_table()
-        found = table.get(Query().id == record["id"])
-        if found is None:
-            table.insert(record)
-        else:
-            table.update(_replace(record), doc_ids=[found.doc_id])
+        _upsert(self.outbox_table(), "id", record)
 
     # ---- audit ------------------------------------------------------------------------------
     def audit(self, entries: list[dict]) -> None:
@@ -349,6 +327,21 @@ class Session(SessionBase):
         pending += [(order.get(s.kind, 9), s) for s in self._shards.values()]
         for _, item in sorted(pending, key=lambda p: p[0]):
             item.flush()
+
+
+def _find(table: Table, field_name: str, value: str) -> dict | None:
+    """The document whose `field_name` is `value` (a copy), or None."""
+    doc = table.get(Query()[field_name] == value)
+    return dict(doc) if doc is not None else None
+
+
+def _upsert(table: Table, field_name: str, doc: dict) -> None:
+    """Insert `doc`, or replace the document with the same `field_name` value."""
+    found = table.get(Query()[field_name] == doc[field_name])
+    if found is None:
+        table.insert(doc)
+    else:
+        table.update(_replace(doc), doc_ids=[found.doc_id])
 
 
 def _replace(new: Mention) -> Callable[[dict], None]:
@@ -426,6 +419,9 @@ class TinyStore:
 
         found = queue.select(self.open_mentions(), filters)
         return found if limit is None else found[:limit]
+
+    def use_pool(self, size: int) -> None:
+        """Nothing to pool: files are opened per session (see PgStore.use_pool)."""
 
     def watch(self) -> "FileWatcher":
         """Changes other processes make to the queue, for a live `triage` (see FileWatcher)."""

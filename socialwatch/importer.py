@@ -19,6 +19,7 @@ import orjson
 from socialwatch import model
 from socialwatch.app import App
 from socialwatch.sources.file import Item, read_items
+from socialwatch.store import RowCodec
 
 CHUNK = 50_000  # mentions per store write: big enough to amortise rewriting the open file
 SERVER_CHUNK = 2_000  # mentions per transaction for a database server, written while the rest is prepared
@@ -49,6 +50,51 @@ class ImportReport:
         }
 
 
+class Prepared:
+    """A scored mention on its way into the store, with what the import counts and checks.
+
+    `row` is what the store's `Session.add_rows` takes: the mention itself for the files, or,
+    for a store with a `row_codec` (a database server), its row, encoded by the process that
+    scored the mention, so that this process neither decodes the mention nor encodes it again.
+    The document is kept when it is at hand, else decoded from the row on demand.
+    """
+
+    __slots__ = ("id", "row", "_mention", "thread", "angry", "viral")
+
+    def __init__(self, mid: str, row: Any, mention: dict | None, thread: bool, angry: bool, viral: bool) -> None:
+        self.id, self.row, self._mention = mid, row, mention
+        self.thread, self.angry, self.viral = thread, angry, viral
+
+    @classmethod
+    def of(cls, mention: dict, codec: RowCodec | None) -> "Prepared":
+        score = mention.get("score") or {}
+        return cls(mention["id"], codec.encode(mention) if codec else mention, mention,
+                   bool(mention.get("in_reply_to") or mention.get("conversation_id")),
+                   bool(score.get("angry")), bool(score.get("viral")))
+
+    def mention(self, codec: RowCodec | None) -> dict:
+        if self._mention is None:
+            self._mention = codec.decode(self.row) if codec else self.row
+        return self._mention
+
+    def replace(self, mention: dict, codec: RowCodec | None) -> None:
+        """Take a changed document (encoding it again)."""
+        self._mention = mention
+        self.row = codec.encode(mention) if codec else mention
+
+    def wire(self, codec: RowCodec | None) -> list:
+        """This for a worker's result pipe, as JSON: the row when it is plain JSON, else the mention."""
+        row = self.row if codec and codec.plain(self.row) else None
+        return [self.id, row, None if row is not None else self.mention(codec), self.thread, self.angry, self.viral]
+
+    @classmethod
+    def unwire(cls, data: list, codec: RowCodec | None) -> "Prepared":
+        mid, row, mention, thread, angry, viral = data
+        if row is None:
+            row = codec.encode(mention) if codec else mention
+        return cls(mid, row, mention, thread, angry, viral)
+
+
 def import_file(app: App, file: str, *, source: str = "import", platform: str = "file", progress: bool = False) -> ImportReport:
     """Import a JSONL/CSV file into the store; see the module docstring."""
     import gc
@@ -72,10 +118,10 @@ def _import(app: App, file: str, source: str, platform: str, progress: bool) -> 
     now = model.utcnow()
     responses: dict[str, str] = {}
     bar = _progress(path, progress)
-    chunk: list[dict] = []
+    chunk: list[Prepared] = []
     writer = _Writer(app, report)
     try:
-        for item, mention, error in prepare(app, read_items(path, raw=True), platform, source, now):
+        for item, prepared, error in prepare(app, read_items(path, raw=True), platform, source, now):
             if bar is not None:
                 bar.update(1)
             if error:
@@ -84,15 +130,15 @@ def _import(app: App, file: str, source: str, platform: str, progress: bool) -> 
             if item.response_to:
                 _remember_response(responses, item)
                 continue
-            if mention is None:
+            if prepared is None:
                 continue
             report.read += 1
-            chunk.append(mention)
+            chunk.append(prepared)
             if len(chunk) >= writer.chunk_size:
-                writer.put(_answered(chunk, report, responses))
+                writer.put(_answered(chunk, report, responses, app.store.row_codec))
                 chunk = []
         if chunk:
-            writer.put(_answered(chunk, report, responses))
+            writer.put(_answered(chunk, report, responses, app.store.row_codec))
     finally:
         writer.close()
     if responses:
@@ -110,14 +156,15 @@ _WORKER: dict = {}
 _MISSING: list = []  # a group whose results have not come back (compared by identity)
 
 
-def _prepare_group(items: list[Item]) -> list[tuple[Item, dict | None, str | None]]:
-    """Parse, validate, score and route one group of items (in a worker, or here)."""
+def _prepare_group(items: list[Item]) -> list[tuple[Item, Prepared | None, str | None]]:
+    """Parse, validate, score, route and encode one group of items (in a worker, or here)."""
     from socialwatch.pipeline import enrich
     from socialwatch.sources.file import parse_raw
 
-    scorer, rules, platform, source, now = (_WORKER[k] for k in ("scorer", "rules", "platform", "source", "now"))
+    scorer, rules, platform, source, now, codec = (
+        _WORKER[k] for k in ("scorer", "rules", "platform", "source", "now", "codec"))
     normalize, invalid = model.normalize, model.InvalidMention
-    out: list[tuple[Item, dict | None, str | None]] = []
+    out: list[tuple[Item, Any, str | None]] = []
     good: list[dict] = []
     for item in items:
         if item.raw is not None:
@@ -136,17 +183,22 @@ def _prepare_group(items: list[Item]) -> list[tuple[Item, dict | None, str | Non
         out.append((Item(item.line), mention, None))
         good.append(mention)
     enrich(good, scorer, rules, now=now)
-    return out
+    of = Prepared.of
+    return [(item, of(m, codec) if m is not None else None, e) for item, m, e in out]
 
 
 def _prepare_encoded(items: list[Item]) -> bytes:
     """`_prepare_group` in a worker, its result as JSON: orjson encodes and decodes it several
     times faster than pickle, and moving results between processes dominated a parallel import."""
-    return orjson.dumps([[i.line, m, e, i.response_to, i.response_at] for i, m, e in _prepare_group(items)])
+    codec = _WORKER["codec"]
+    return orjson.dumps([[i.line, p.wire(codec) if p is not None else None, e, i.response_to, i.response_at]
+                         for i, p, e in _prepare_group(items)])
 
 
-def _decode(payload: bytes) -> list[tuple[Item, dict | None, str | None]]:
-    return [(Item(line, response_to=to, response_at=at), m, e) for line, m, e, to, at in orjson.loads(payload)]
+def _decode(payload: bytes) -> list[tuple[Item, Prepared | None, str | None]]:
+    codec, unwire = _WORKER["codec"], Prepared.unwire
+    return [(Item(line, response_to=to, response_at=at), unwire(p, codec) if p is not None else None, e)
+            for line, p, e, to, at in orjson.loads(payload)]
 
 
 def _groups(items: Iterator[Item]) -> Iterator[list[Item]]:
@@ -161,7 +213,7 @@ def _groups(items: Iterator[Item]) -> Iterator[list[Item]]:
 
 
 def prepare(app: App, items: Iterator[Item], platform: str, source: str, now: object
-            ) -> Iterator[tuple[Item, dict | None, str | None]]:
+            ) -> Iterator[tuple[Item, Prepared | None, str | None]]:
     """(item, scored mention or None, error or None) for each item, in file order.
 
     Big inputs are spread over forked worker processes (one per core but at most the scorer's
@@ -170,7 +222,8 @@ def prepare(app: App, items: Iterator[Item], platform: str, source: str, now: ob
     """
     import itertools
 
-    _WORKER.update({"scorer": app.scorer, "rules": app.rules, "platform": platform, "source": source, "now": now})
+    _WORKER.update({"scorer": app.scorer, "rules": app.rules, "platform": platform, "source": source, "now": now,
+                    "codec": app.store.row_codec})
     head = list(itertools.islice(items, PARALLEL_MIN))
     workers = min(int(getattr(app.scorer, "workers", 2) or 1), os.cpu_count() or 1)
     if len(head) < PARALLEL_MIN or workers < 2 or not hasattr(os, "fork"):
@@ -187,7 +240,7 @@ def prepare(app: App, items: Iterator[Item], platform: str, source: str, now: ob
         yield from _share_block(block, workers - 1)
 
 
-def _share_block(groups: list[list[Item]], processes: int) -> Iterator[tuple[Item, dict | None, str | None]]:
+def _share_block(groups: list[list[Item]], processes: int) -> Iterator[tuple[Item, Prepared | None, str | None]]:
     """Prepare `groups` here and in `processes` forked workers; results in file order.
 
     The workers inherit the groups (and the scorer) from the fork, so no work is sent out.
@@ -327,15 +380,20 @@ def _remember_response(responses: dict[str, str], item: Item) -> None:
         responses[target] = at
 
 
-def _answered(chunk: list[dict], report: ImportReport, responses: dict[str, str]) -> list[dict]:
+def _answered(chunk: list[Prepared], report: ImportReport, responses: dict[str, str], codec: RowCodec | None
+              ) -> list[Prepared]:
     """Mark the mentions of `chunk` the brand answered earlier in the file (first response)."""
-    for m in chunk if responses else ():
-        answered = responses.pop(m["id"], None)
-        if answered and not m.get("first_response_at"):
+    for p in chunk if responses else ():
+        answered = responses.pop(p.id, None)
+        if not answered:
+            continue
+        m = p.mention(codec)
+        if not m.get("first_response_at"):
             m["first_response_at"] = answered
             report.responses += 1
             if m["status"] == "new":
                 m["status"] = "pending"
+            p.replace(m, codec)
     return chunk
 
 
@@ -345,7 +403,8 @@ class _Writer:
     TinyDB files: in this thread, in big chunks (a write is Python work, and rewrites the open
     file). A database server: WRITERS threads, each with its own connection, store chunks of
     SERVER_CHUNK in their own transactions while the rest of the file is prepared (a write mostly
-    waits on the server, which works on its own cores). As those chunks commit in any order, the
+    waits on the server, which works on its own cores; the rows come encoded from the processes
+    that prepared them, see `Prepared`). As those chunks commit in any order, the
     first occurrence of an id in the file is kept here (later ones count as duplicates, as in one
     big write), and follow-ups join their threads in one pass at the end, in file order. An error
     in a thread is raised here, at the next chunk or at `close`.
@@ -364,7 +423,7 @@ class _Writer:
         self.threads: list = []
         self.lock = threading.Lock()
         self.seen: set[str] = set()
-        self.followups: list[dict] = []  # new mentions that may continue a thread
+        self.followups: list[Prepared] = []  # new mentions that may continue a thread
         self.position: dict[str, int] = {}  # their place in the file
         if self.background:
             import queue
@@ -372,24 +431,34 @@ class _Writer:
             self.queue: queue.Queue = queue.Queue(maxsize=2 * self.WRITERS)
             for n in range(self.WRITERS):
                 store = app.store if n == 0 else app.store.clone()
+                # Connected here, before the preparation keeps this thread busy: a connection
+                # takes many short steps, and in a thread each would wait for its turn to run.
+                with store.connection():
+                    pass
                 thread = threading.Thread(target=self._run, args=(store,), name=f"import-writer-{n}", daemon=True)
                 thread.start()
                 self.threads.append((thread, store))
 
-    def put(self, chunk: list[dict]) -> None:
+    def put(self, chunk: list[Prepared]) -> None:
         self._raise()
         if not self.background:
-            _count(self.report, chunk, _store(self.app.store, chunk, join=True))
+            from socialwatch.cases import join_threads
+
+            mentions = [p.mention(None) for p in chunk]
+            with self.app.store.session() as s:
+                result = s.add_rows(mentions)
+                join_threads(s, mentions, result.new)
+            _count(self.report, chunk, result)
             return
         fresh = []
-        for m in chunk:
-            if m["id"] in self.seen:
+        for p in chunk:
+            if p.id in self.seen:
                 self.report.duplicates += 1
             else:
-                self.seen.add(m["id"])
-                fresh.append(m)
-                if m.get("in_reply_to") or m.get("conversation_id"):
-                    self.position[m["id"]] = len(self.seen)
+                self.seen.add(p.id)
+                fresh.append(p)
+                if p.thread:
+                    self.position[p.id] = len(self.seen)
         self.queue.put(fresh)
 
     def _run(self, store: Any) -> None:
@@ -400,11 +469,12 @@ class _Writer:
             if self.error is not None:
                 continue
             try:
-                result = _store(store, chunk, join=False)
+                with store.session() as s:
+                    result = s.add_rows([p.row for p in chunk])
                 with self.lock:
                     _count(self.report, chunk, result)
                     new = set(result.new)
-                    self.followups += [m for m in chunk if m["id"] in new and (m.get("in_reply_to") or m.get("conversation_id"))]
+                    self.followups += [p for p in chunk if p.thread and p.id in new]
             except BaseException as exc:  # handed to the importing thread
                 self.error = exc
 
@@ -426,31 +496,21 @@ class _Writer:
         if self.followups:
             from socialwatch.cases import join_threads
 
-            self.followups.sort(key=lambda m: self.position[m["id"]])  # file order, as one big write would
+            self.followups.sort(key=lambda p: self.position[p.id])  # file order, as one big write would
+            codec = self.app.store.row_codec
             with self.app.store.session() as s:
-                join_threads(s, self.followups, [m["id"] for m in self.followups])
+                join_threads(s, [p.mention(codec) for p in self.followups], [p.id for p in self.followups])
             self.followups = []
 
 
-def _store(store: Any, chunk: list[dict], join: bool) -> Any:
-    """Add a chunk in one session (joining follow-ups to their threads if `join`)."""
-    from socialwatch.cases import join_threads
-
-    with store.session() as s:
-        result = s.add(chunk)
-        if join:
-            join_threads(s, chunk, result.new)
-    return result
-
-
-def _count(report: ImportReport, chunk: list[dict], result: Any) -> None:
+def _count(report: ImportReport, chunk: list[Prepared], result: Any) -> None:
     new = set(result.new)
     report.new += len(result.new)
     report.duplicates += len(result.duplicates)
-    for m in chunk:
-        if m["id"] in new:
-            report.angry += bool(m["score"].get("angry"))
-            report.viral += bool(m["score"].get("viral"))
+    for p in chunk:
+        if p.id in new:
+            report.angry += p.angry
+            report.viral += p.viral
 
 
 def _apply_late_responses(app: App, responses: dict[str, str], report: ImportReport) -> None:

@@ -63,6 +63,17 @@ class AddResult:
     duplicates: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class RowCodec:
+    """How a store that writes mentions in a form of its own (a database server's rows) encodes
+    a mention for `Session.add_rows` and reads one back: plain functions, safe in any process.
+    `plain(row)`: whether the row survives a trip through JSON unchanged."""
+
+    encode: Callable[[Mention], Any]
+    decode: Callable[[Any], Mention]
+    plain: Callable[[Any], bool]
+
+
 class _JsonShard:
     """A plain JSON file holding one dict under `key` (index and author shards)."""
 
@@ -92,6 +103,14 @@ class SessionBase:
 
     def state_put(self, namespace: str, key: str, doc: dict) -> None:
         raise NotImplementedError
+
+    def add(self, mentions: list[Mention]) -> AddResult:
+        raise NotImplementedError
+
+    def add_rows(self, rows: list[Any]) -> AddResult:
+        """`add` for mentions encoded by the store's `row_encoder` (the mentions themselves
+        when it has none)."""
+        return self.add(rows)
 
     def require(self, mention_id: str) -> Mention:
         """The mention, or NotFound."""
@@ -356,6 +375,7 @@ class TinyStore:
     """The TinyDB store behind a small interface (see the module docstring)."""
 
     backend = "tinydb"
+    row_codec: RowCodec | None = None  # the files take the mentions themselves (see RowCodec)
 
     def __init__(self, data_dir: pathlib.Path) -> None:
         self.data_dir = pathlib.Path(data_dir)

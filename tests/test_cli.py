@@ -302,3 +302,63 @@ def test_a_big_import_is_prepared_in_parallel_and_keeps_line_numbers(home: pathl
     assert report["new"] == 3999 and report["errors"] == ["big.jsonl:3500: not valid JSON (unexpected end of data)"]
     stored = {m["id"] for m in lines(sw("export", "--format", "jsonl")[1])}
     assert len(stored) == 3999 and "file:b3500" not in stored and all(m.startswith("file:b") for m in stored)
+
+
+def test_a_big_import_keeps_exact_text_first_occurrences_and_threads(home: pathlib.Path, tmp_path: pathlib.Path) -> None:
+    # Big enough to be prepared by worker processes, which (for a database server) also encode
+    # the rows: documents holding a NUL (kept as exact bytes beside the jsonb) must come through
+    # as they are, a repeated id keeps its first line, and follow-ups join their threads.
+    records = []
+    for i in range(1, 3601):
+        text = f"order {i} never arrived, awful"
+        if i % 97 == 0:
+            text = f"nul \x00 inside {i} \u2028 and an emoji \U0001f621"
+        records.append({"id": f"file:n{i}", "text": text, "author": {"handle": f"cust{i % 40}"}})
+    for i in range(1, 3601, 300):  # the same ids again, later in the file, with other text
+        records.append({"id": f"file:n{i}", "text": "a later copy", "author": {"handle": "someone"}})
+    for i in range(100, 3600, 250):  # the same customer writes again under their first message
+        records.append({"id": f"file:r{i}", "text": f"still nothing about order {i}!!", "in_reply_to": f"file:n{i}",
+                        "author": {"handle": f"cust{i % 40}"}})
+    path = write_jsonl(tmp_path / "big.jsonl", records)
+    code, out, err = sw("import", str(path), "--json")
+    assert code == 0, err
+    report = json.loads(out)
+    replies = len(range(100, 3600, 250))
+    assert (report["new"], report["duplicates"], report["skipped"]) == (3600 + replies, 12, 0)
+    exported = sw("export", "--format", "jsonl")[1]
+    stored = {m["id"]: m for m in map(json.loads, exported.split("\n")[:-1])}  # (U+2028 is no line end here)
+    assert len(stored) == 3600 + replies
+    for i in range(97, 3601, 97):
+        assert stored[f"file:n{i}"]["text"] == f"nul \x00 inside {i} \u2028 and an emoji \U0001f621"
+    for i in range(1, 3601, 300):
+        assert stored[f"file:n{i}"]["text"] == f"order {i} never arrived, awful"
+    for i in range(100, 3600, 250):
+        assert stored[f"file:r{i}"]["case_id"] == f"file:n{i}"
+        assert stored[f"file:n{i}"]["followups"] == [f"file:r{i}"]
+
+
+def test_a_big_twcs_import_links_answers_given_before_the_mention(home: pathlib.Path, tmp_path: pathlib.Path) -> None:
+    # A brand answer earlier in the file than the tweet it answers (as in a file sorted oddly):
+    # the mention is stored answered (first response, status pending), whichever process prepared it.
+    rows = [",tweet_id,author_id,inbound,created_at,text,response_tweet_id,in_response_to_tweet_id"]
+    n = 0
+    for i in range(1, 1601):
+        tweet, answer = 10_000 + i, 50_000 + i
+        if i % 2:
+            rows.append(f"{n},{answer},northwind,False,Tue Oct 31 23:00:00 +0000 2017,@c{i} so sorry - DM us,,{tweet}.0")
+            n += 1
+        rows.append(f"{n},{tweet},c{i},True,Tue Oct 31 22:00:00 +0000 2017,@northwind my router is broken again,"
+                    f"{answer if i % 2 else ''},")
+        n += 1
+    path = tmp_path / "twcs.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    code, out, err = sw("import", str(path), "--json")
+    assert code == 0, err
+    report = json.loads(out)
+    assert (report["new"], report["responses"]) == (1600, 800)
+    stored = {m["id"]: m for m in lines(sw("export", "--format", "jsonl")[1])}
+    answered = {mid for mid, m in stored.items() if m["first_response_at"]}
+    assert answered == {f"twitter:{10_000 + i}" for i in range(1, 1601, 2)}
+    assert all(stored[mid]["first_response_at"] == "2017-10-31T23:00:00Z" and stored[mid]["status"] == "pending"
+               for mid in answered)
+    assert all(m["status"] == "new" for mid, m in stored.items() if mid not in answered)

@@ -49,6 +49,17 @@ _INSERT_MANY = (
     "%b::text[], %b::text[], %b::bytea[], %b::text[], %b::bool[], %b::int[], %b::text[], %b::text[], %b::text[], "
     "%b::text[]) AS u(i, d, r, st, o, p, c, a, so, au) ON CONFLICT (id) DO NOTHING RETURNING id"
 )
+# Bigger adds are copied in (see `PgSession._copy_new`).
+COPY_MIN = 100
+_COPY = f"COPY mentions ({_COLUMNS}) FROM STDIN (FORMAT BINARY)"
+# (the document goes as jsonb's own binary field, made by `_jsonb_field`, hence "bytea" here)
+_COPY_TYPES = ["text", "bytea", "bytea", "text", "bool", "int4", "text", "text", "text", "text"]
+
+
+def _jsonb_field(doc: str) -> bytes:
+    """A JSON text as jsonb's binary COPY field (format version 1, then the text), sent as it is:
+    psycopg's jsonb dumper would encode a str again, as a JSON string."""
+    return b"\x01" + doc.encode("utf-8")
 
 
 class SchemaMismatch(StoreError):
@@ -162,11 +173,9 @@ class PgSession(SessionBase):
                 seen.add(row[0])
                 unique.append(row)
         inserted: set[str] = set()
-        with self.conn.cursor() as cur:
-            for start in range(0, len(unique), BATCH):
-                chunk = unique[start : start + BATCH]
-                cur.execute(_INSERT_MANY, [list(col) for col in zip(*chunk, strict=True)])
-                inserted.update(r[0] for r in cur.fetchall())
+        for start in range(0, len(unique), BATCH):
+            chunk = unique[start : start + BATCH]
+            inserted |= self._copy_new(chunk) if len(chunk) >= COPY_MIN else self._insert_new(chunk)
         for row in rows:
             mid = row[0]
             if mid in inserted:
@@ -177,6 +186,37 @@ class PgSession(SessionBase):
         if result.new:
             self._notes.append({"action": "new", "count": len(result.new)})
         return result
+
+    def _insert_new(self, rows: list[Row]) -> set[str]:
+        """Insert the rows whose id is not stored yet; the ids inserted."""
+        with self.conn.cursor() as cur:
+            cur.execute(_INSERT_MANY, [list(col) for col in zip(*rows, strict=True)])
+            return {r[0] for r in cur.fetchall()}
+
+    def _copy_new(self, rows: list[Row]) -> set[str]:
+        """`_insert_new` by COPY, which costs the server about half as much as INSERT … ON
+        CONFLICT (one bulk insert instead of a speculative insertion per row): the biggest part of
+        an import's load on the server, after parsing the documents.
+
+        The rows already stored are left out first. Should another session store one of the rest
+        in the meantime, the primary key stops the copy (waiting for that session to commit, as an
+        insert would); it is rolled back to its savepoint and the rows go in by INSERT … ON CONFLICT
+        DO NOTHING after all, so nothing is stored twice or lost, whoever wins.
+        """
+        import psycopg
+
+        stored = {r[0] for r in self.conn.execute("SELECT id FROM mentions WHERE id = ANY(%s)", ([r[0] for r in rows],))}
+        fresh = [r for r in rows if r[0] not in stored]
+        if not fresh:
+            return set()
+        try:
+            with self.conn.transaction(), self.conn.cursor() as cur, cur.copy(_COPY) as copy:
+                copy.set_types(_COPY_TYPES)
+                for row in fresh:
+                    copy.write_row((row[0], _jsonb_field(row[1]), *row[2:]))
+        except (psycopg.errors.UniqueViolation, psycopg.errors.DeadlockDetected):
+            return self._insert_new(fresh)
+        return {r[0] for r in fresh}
 
     def put(self, mention: Mention) -> None:
         """Replace a stored mention (same id), or store it."""

@@ -150,8 +150,10 @@ class PgTestServer:
     (or as a context manager).  start() raises RuntimeError with a clear reason on failure.
     """
 
-    def __init__(self, bin_dir: pathlib.Path | None = None, user: str = SUPERUSER, dbname: str = "postgres") -> None:
+    def __init__(self, bin_dir: pathlib.Path | None = None, user: str = SUPERUSER, dbname: str = "postgres",
+                 settings: dict[str, str] | None = None) -> None:
         self.bin_dir = bin_dir
+        self.settings = dict(settings or {})  # server settings over the defaults of `_launch`
         self.user = user
         self.dbname = dbname
         self.port: int | None = None
@@ -266,6 +268,7 @@ class PgTestServer:
             "max_connections": "100",
             "shared_buffers": "32MB",
             "logging_collector": "off",
+            **self.settings,
         }
         cmd = [str(self.bin_dir / "postgres"), "-D", str(self.data_dir)]
         for key, value in settings.items():

@@ -3,6 +3,7 @@ every operation the commands use must behave the same on each."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import pathlib
@@ -166,6 +167,81 @@ def test_text_the_database_cannot_hold_round_trips_exactly(store) -> None:
     assert store.get("t:1")["text"] == nasty and store.get("t:1")["author"]["handle"] == "a\x00b"
     assert next(iter(store.audit_entries()))["after"]["text"] == nasty
     assert store.replies()[0]["text"] == nasty
+
+
+def test_big_adds_store_documents_that_queries_and_filters_read(store, backend: str) -> None:
+    # Enough mentions at once for the database's bulk path (COPY): the documents must land as
+    # documents (the angry filter reads inside them), whatever their text holds.
+    angry = {"priority": 50, "angry": True, "viral": False}
+    batch = [mention(i, text="nul\x00 and \u2028" if i == 7 else f"text {i}", score=angry if i % 50 == 0 else None)
+             for i in range(300)]
+    with store.session() as s:
+        s.add([mention(5)])
+    with store.session() as s:
+        r = s.add(batch + [mention(10)])
+    assert r.new == [f"t:{i}" for i in range(300) if i != 5] and r.duplicates == ["t:5", "t:10"]
+    assert store.count() == {"open": 300, "archived": 0}
+    assert store.get("t:7")["text"] == "nul\x00 and \u2028" and store.get("t:8")["text"] == "text 8"
+    assert store.get("t:5")["score"] == {"priority": 10, "angry": False, "viral": False}  # the first one stays
+    assert sorted(m["id"] for m in store.select_open(queue.Filters(angry=True))) == sorted(
+        f"t:{i}" for i in range(0, 300, 50) if i != 5)
+    if backend == "postgres":
+        import psycopg
+
+        with psycopg.connect(os.environ["SOCIALWATCH_TEST_DB"]) as conn:
+            kinds = conn.execute("SELECT jsonb_typeof(doc), count(*) FROM mentions GROUP BY 1").fetchall()
+        assert kinds == [("object", 300)]
+
+
+@pytest.mark.parametrize("other_commits", [True, False])
+def test_a_bulk_add_racing_another_session_for_an_id_stores_it_once(pg_url: str, other_commits: bool) -> None:
+    # The other session stores t:42 and has not committed when the bulk add starts: the add does
+    # not see it, waits on it, and then either meets the primary key (and falls back to adding
+    # the rest one statement at a time) or, if the other rolls back, stores it itself.
+    import threading
+    import time
+
+    import psycopg
+
+    from socialwatch.pgstore import COPY_MIN, PgStore, upgrade
+
+    upgrade(pg_url)
+    first, second = PgStore(pg_url), PgStore(pg_url)
+    with second.session() as s:
+        pid = s.conn.info.backend_pid
+    results: dict = {}
+
+    def bulk() -> None:
+        with second.session(timeout=60) as s:
+            results["add"] = s.add([mention(i, text="bulk") for i in range(COPY_MIN * 2)])
+
+    class GiveUp(Exception):
+        pass
+
+    with contextlib.suppress(GiveUp), first.session() as s:
+        s.add([mention(42, text="first")])
+        worker = threading.Thread(target=bulk)
+        worker.start()
+        with psycopg.connect(pg_url, autocommit=True) as watcher:
+            deadline = time.monotonic() + 60  # (a hang guard only)
+            while watcher.execute("SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s",
+                                  (pid,)).fetchone()[0] != "Lock":
+                assert time.monotonic() < deadline and worker.is_alive(), "the bulk add never waited on t:42"
+                time.sleep(0.02)
+        if not other_commits:
+            raise GiveUp  # the session rolls back
+    worker.join(timeout=120)
+    added = results["add"]
+    everything = {f"t:{i}" for i in range(COPY_MIN * 2)}
+    if other_commits:
+        assert added.duplicates == ["t:42"] and set(added.new) == everything - {"t:42"}
+        assert first.get("t:42")["text"] == "first"
+    else:
+        assert added.duplicates == [] and set(added.new) == everything
+        assert first.get("t:42")["text"] == "bulk"
+    assert first.count() == {"open": COPY_MIN * 2, "archived": 0}
+    first.close()
+    second.close()
 
 
 def test_source_lock_is_exclusive_across_processes(store, backend: str) -> None:

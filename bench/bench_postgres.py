@@ -4,8 +4,10 @@
         [--agents 20] [--seconds 60] [--agent-mode cli|lib|both] [--explain] [--skip ingest|store|agents]
 
 A throwaway PostgreSQL server is started with tests/pg_server.PgTestServer (its settings: fsync,
-synchronous_commit and full_page_writes off, shared_buffers 32MB), so absolute times flatter
-commits; the ratios compare like with like. Every home is a temporary SOCIALWATCH_HOME whose
+synchronous_commit and full_page_writes off, so absolute times flatter commits; shared_buffers at
+PostgreSQL's default of 128MB, where the tests use 32MB); the ratios compare like with like. The
+server runs on the same machine as socialwatch and the baselines, so in the ingest figure it
+competes with the import for the same cores. Every home is a temporary SOCIALWATCH_HOME whose
 config says `[store] backend = "postgres"`, `url = "$SOCIALWATCH_BENCH_DB"`, with its own
 database created by `socialwatch db upgrade`. Every timed command is the real `socialwatch`
 console script in a subprocess.
@@ -430,7 +432,7 @@ def main() -> None:
     texts = bf.vader_texts(pathlib.Path(args.fixtures) / "vader")
     if not texts:
         raise SystemExit(f"no VADER ground-truth texts under {args.fixtures}/vader")
-    server = PgTestServer()
+    server = PgTestServer(settings={"shared_buffers": "128MB"})  # PostgreSQL's default (the tests use 32MB)
     server.start()
     version = sql({URL_VAR: server.url}, "SHOW server_version")[0][0]
     print(f"PostgreSQL {version} (throwaway server: fsync=off, synchronous_commit=off, full_page_writes=off, "

@@ -425,19 +425,23 @@ class _Writer:
         self.seen: set[str] = set()
         self.followups: list[Prepared] = []  # new mentions that may continue a thread
         self.position: dict[str, int] = {}  # their place in the file
-        if self.background:
-            import queue
 
-            self.queue: queue.Queue = queue.Queue(maxsize=2 * self.WRITERS)
-            for n in range(self.WRITERS):
-                store = app.store if n == 0 else app.store.clone()
-                # Connected here, before the preparation keeps this thread busy: a connection
-                # takes many short steps, and in a thread each would wait for its turn to run.
-                with store.connection():
-                    pass
-                thread = threading.Thread(target=self._run, args=(store,), name=f"import-writer-{n}", daemon=True)
-                thread.start()
-                self.threads.append((thread, store))
+    def _start(self) -> None:
+        """Connect the writer threads (at the first chunk: by then the workers are preparing, and
+        loading the database driver and connecting does not hold up the start of the import)."""
+        import queue
+        import threading
+
+        self.queue: queue.Queue = queue.Queue(maxsize=2 * self.WRITERS)
+        for n in range(self.WRITERS):
+            store = self.app.store if n == 0 else self.app.store.clone()
+            # Connected here, not in the thread: a connection takes many short steps, and in a
+            # thread each would wait for its turn while this one prepares mentions.
+            with store.connection():
+                pass
+            thread = threading.Thread(target=self._run, args=(store,), name=f"import-writer-{n}", daemon=True)
+            thread.start()
+            self.threads.append((thread, store))
 
     def put(self, chunk: list[Prepared]) -> None:
         self._raise()
@@ -450,6 +454,8 @@ class _Writer:
                 join_threads(s, mentions, result.new)
             _count(self.report, chunk, result)
             return
+        if not self.threads:
+            self._start()
         fresh = []
         for p in chunk:
             if p.id in self.seen:

@@ -152,6 +152,7 @@ def _import(app: App, file: str, source: str, platform: str, progress: bool) -> 
 GROUP = 250  # items per group: the unit of work a process claims
 BLOCK = 50_000  # items read (and held) at a time when preparing in parallel: at most 4096 / 4 groups
 PARALLEL_MIN = 3000  # smaller files are prepared in this process
+AHEAD = 16  # prepared groups a worker holds while this process does not read them (~5 MB)
 _WORKER: dict = {}
 _MISSING: list = []  # a group whose results have not come back (compared by identity)
 
@@ -331,17 +332,44 @@ def _widen(fd: int) -> None:
 
 
 def _work(claims: int, out: int, groups: list[list[Item]]) -> None:
-    """A worker's loop: claim a group number, prepare the group, send back its number, size and results."""
+    """A worker's loop: claim a group number, prepare the group, send back its number, size and results.
+
+    A thread of the worker sends the results, so that the worker goes on preparing while this
+    process is busy elsewhere (starting the database writers, say) and the pipe is full; at most
+    AHEAD groups wait to be sent.
+    """
+    import queue
+    import threading
+
     _WORKER["scorer"].workers = 1  # no pools inside the pool
-    while True:
-        got = os.read(claims, 4)
-        if len(got) < 4:
-            return
-        k = int.from_bytes(got, "little")
-        payload = _prepare_encoded(groups[k])
-        view = memoryview(k.to_bytes(4, "little") + len(payload).to_bytes(4, "little") + payload)
-        while view:
-            view = view[os.write(out, view):]
+    ready: queue.Queue = queue.Queue(maxsize=AHEAD)
+
+    broken: list[OSError] = []
+
+    def send() -> None:
+        try:
+            while (data := ready.get()) is not None:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(out, view):]
+        except OSError as exc:  # this process is gone: stop preparing (what waits is dropped)
+            broken.append(exc)
+            while ready.get() is not None:
+                pass
+
+    sender = threading.Thread(target=send, daemon=True)
+    sender.start()
+    try:
+        while not broken:
+            got = os.read(claims, 4)
+            if len(got) < 4:
+                return
+            k = int.from_bytes(got, "little")
+            payload = _prepare_encoded(groups[k])
+            ready.put(k.to_bytes(4, "little") + len(payload).to_bytes(4, "little") + payload)
+    finally:
+        ready.put(None)
+        sender.join()
 
 
 def _collect(pipes: dict[int, int], results: list, timeout: float | None) -> None:

@@ -568,6 +568,22 @@ def test_a_deadlock_between_two_agents_is_one_clear_conflict_and_changes_nothing
     second.close()
 
 
+def _children(pid: int) -> list[int]:
+    """The child processes of `pid` (Linux /proc)."""
+    found = []
+    for task in pathlib.Path(f"/proc/{pid}/task").glob("*/children"):
+        found += [int(p) for p in task.read_text().split()]
+    return found
+
+
+def _running(pid: int) -> bool:
+    """Whether `pid` is a live process (a zombie waiting to be reaped is not)."""
+    try:
+        return pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+
+
 def test_sigkill_during_an_import_into_postgres_leaves_whole_transactions_and_a_rerun_completes(
         isolated_home: pathlib.Path, tmp_path: pathlib.Path, pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     import time
@@ -587,8 +603,13 @@ def test_sigkill_during_an_import_into_postgres_leaves_whole_transactions_and_a_
     while store.count()["open"] == 0 and proc.poll() is None:
         assert time.monotonic() < deadline
         time.sleep(0.02)
+    workers = _children(proc.pid)
+    assert workers or (os.cpu_count() or 1) < 2  # a big import is prepared by worker processes too
     proc.kill()
     proc.wait(timeout=30)
+    while any(_running(pid) for pid in workers):  # the workers notice and stop preparing
+        assert time.monotonic() < deadline, f"import workers {workers} outlived the import"
+        time.sleep(0.05)
     partial = store.count()["open"]
     assert 0 < partial <= 30000
     assert partial % 2000 == 0 or partial == 30000  # whole transactions of SERVER_CHUNK mentions, never a torn one

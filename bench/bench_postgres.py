@@ -435,8 +435,9 @@ def main() -> None:
     server = PgTestServer(settings={"shared_buffers": "128MB"})  # PostgreSQL's default (the tests use 32MB)
     server.start()
     version = sql({URL_VAR: server.url}, "SHOW server_version")[0][0]
+    buffers = sql({URL_VAR: server.url}, "SHOW shared_buffers")[0][0]
     print(f"PostgreSQL {version} (throwaway server: fsync=off, synchronous_commit=off, full_page_writes=off, "
-          f"shared_buffers=32MB); {os.cpu_count()} CPUs")
+          f"shared_buffers={buffers}); {os.cpu_count()} CPUs")
     try:
         with tempfile.TemporaryDirectory() as d:
             tmp = pathlib.Path(d)

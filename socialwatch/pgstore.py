@@ -8,8 +8,9 @@ How it keeps the TinyDB store's promises the database's way:
   for writing is locked (`SELECT … FOR UPDATE`), so two agents changing one mention are
   serialised and no update is lost; the transaction commits when the block ends without error
   and rolls back otherwise, so a failed command changes nothing.
-- New mentions are upserted on their id (`INSERT … ON CONFLICT DO NOTHING`): polling the same
-  data twice, or from two machines at once, stores each mention once.
+- New mentions are upserted on their id (`INSERT … ON CONFLICT DO NOTHING`; big batches by
+  COPY, falling back to that insert when another session stores one of their ids meanwhile):
+  polling the same data twice, or from two machines at once, stores each mention once.
 - `claim` takes the best unassigned open mention with `FOR UPDATE SKIP LOCKED`: agents racing
   for the queue never wait on each other and never get the same mention.
 - Per-source polling holds a session-level advisory lock, so pollers on different machines

@@ -52,6 +52,7 @@ from socialwatch.sources.bluesky import (
     post_uri,
     post_url,
 )
+from tests.source_helpers import mentions_of, recording_sleeps
 from tests.test_cli import sw, write_jsonl
 
 HERE = pathlib.Path(__file__).resolve().parent
@@ -210,10 +211,7 @@ def make_source(
         now=now,
         extra=extra or {},
     )
-    source = BlueskySource("bsky", table, ctx)
-    source.cursor = cursor
-    source.sleeps = []  # type: ignore[attr-defined]
-    source._sleep = source.sleeps.append  # type: ignore[attr-defined]
+    source = recording_sleeps(BlueskySource("bsky", table, ctx), cursor)
     source._time = now.timestamp
     return source
 
@@ -223,10 +221,6 @@ def run(source: BlueskySource) -> list[Batch]:
         return list(source.fetch())
     finally:
         source.close()
-
-
-def mentions_of(batches: list[Batch]) -> list[dict]:
-    return [m for b in batches for m in b.mentions]
 
 
 def no_secret(text: str, tokens: Tokens) -> None:

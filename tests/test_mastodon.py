@@ -58,6 +58,7 @@ from socialwatch.sources.mastodon import (
     snowflake_at,
     snowflake_time,
 )
+from tests.source_helpers import drain, mentions_of, recording_sleeps
 from tests.test_cli import sw, write_jsonl
 
 OWN = pathlib.Path(__file__).resolve().parent / "fixtures" / "mastodon"
@@ -167,25 +168,7 @@ def make_source(
     config = {"type": "mastodon", "instance": INSTANCE, "access_token": TOKEN, **cfg}
     MastodonSource.check_config("m", config)
     context = SourceContext(name="m", brand={}, lookback=lookback, since=since, one_shot=one_shot, now=NOW)
-    source = MastodonSource("m", config, context)
-    source.cursor = cursor
-    source.sleeps = []
-    source._sleep = source.sleeps.append
-    return source
-
-
-def drain(source: MastodonSource) -> tuple[list[Batch], SourceError | None]:
-    batches: list[Batch] = []
-    try:
-        for batch in source.fetch():
-            batches.append(batch)
-    except SourceError as exc:
-        return batches, exc
-    return batches, None
-
-
-def mentions_of(batches: list[Batch]) -> list[dict]:
-    return [m for b in batches for m in b.mentions]
+    return recording_sleeps(MastodonSource("m", config, context), cursor)
 
 
 def by_native(batches: list[Batch]) -> dict[str, dict]:

@@ -28,6 +28,7 @@ from socialwatch.poller import poll_source
 from socialwatch.sources import AuthError, Batch, NotEntitled, RateLimited, SourceContext, SourceError, TransientError
 from socialwatch.sources.reddit import RedditSource
 from tests.replay_betamax import Replay, read_cassette
+from tests.source_helpers import drain, mentions_of, recording_sleeps
 
 OWN = pathlib.Path(__file__).parent / "fixtures" / "reddit"
 OAUTH = "https://oauth.reddit.com"
@@ -75,26 +76,7 @@ def make_source(auth: dict, cursor: dict | None = None, *, now=NOW, lookback=864
     config = {"type": "reddit", **auth, **cfg}
     RedditSource.check_config("r", config)
     context = SourceContext(name="r", brand={}, lookback=lookback, since=since, one_shot=one_shot, now=now)
-    source = RedditSource("r", config, context)
-    source.cursor = cursor
-    source.sleeps = []
-    source._sleep = source.sleeps.append
-    return source
-
-
-def drain(source: RedditSource) -> tuple[list[Batch], SourceError | None]:
-    """All batches of one fetch, and the SourceError that ended it (if any)."""
-    batches: list[Batch] = []
-    try:
-        for batch in source.fetch():
-            batches.append(batch)
-    except SourceError as exc:
-        return batches, exc
-    return batches, None
-
-
-def mentions_of(batches: list[Batch]) -> list[dict]:
-    return [m for b in batches for m in b.mentions]
+    return recording_sleeps(RedditSource("r", config, context), cursor)
 
 
 def assert_no_secret(exc: BaseException) -> None:

@@ -24,7 +24,6 @@ from socialwatch import model
 from socialwatch.errors import ConfigError
 from socialwatch.sources import (
     AuthError,
-    Batch,
     BudgetExhausted,
     NotEntitled,
     RateLimited,
@@ -35,6 +34,8 @@ from socialwatch.sources import (
 )
 from socialwatch.sources.twitter import TwitterSource, build_query, snowflake_time
 from tests.replay_vcr import add_json, find, load_cassette, register
+from tests.source_helpers import drain as run
+from tests.source_helpers import mentions_of, recording_sleeps
 
 HERE = pathlib.Path(__file__).resolve().parent
 OWN = HERE / "fixtures" / "twitter"
@@ -75,27 +76,9 @@ def make(
     """A source with fake sleep (recorded in `.sleeps`) and a fixed clock."""
     table = {**(APP if creds is None else creds), **(config or {})}
     ctx = SourceContext(name="x_brand", brand=brand or {}, now=now, **context)
-    source = TwitterSource("x_brand", table, ctx)
-    source.cursor = cursor
-    source.sleeps = []
-    source._sleep = source.sleeps.append
+    source = recording_sleeps(TwitterSource("x_brand", table, ctx), cursor)
     source._time = now.timestamp
     return source
-
-
-def run(source: TwitterSource) -> tuple[list[Batch], SourceError | None]:
-    """All batches of a fetch, and the SourceError it ended with (or None)."""
-    batches: list[Batch] = []
-    try:
-        for batch in source.fetch():
-            batches.append(batch)
-    except SourceError as exc:
-        return batches, exc
-    return batches, None
-
-
-def mentions_of(batches: list[Batch]) -> list[dict]:
-    return [m for b in batches for m in b.mentions]
 
 
 def query_of(call) -> dict[str, str]:

@@ -201,8 +201,9 @@ class PgSession(SessionBase):
 
         The rows already stored are left out first. Should another session store one of the rest
         in the meantime, the primary key stops the copy (waiting for that session to commit, as an
-        insert would); it is rolled back to its savepoint and the rows go in by INSERT … ON CONFLICT
-        DO NOTHING after all, so nothing is stored twice or lost, whoever wins.
+        insert would; or the wait ends in a deadlock with a session waiting on this one's rows);
+        the copy is rolled back to its savepoint and the rows go in by INSERT … ON CONFLICT DO
+        NOTHING after all, so nothing is stored twice or lost, whoever wins.
         """
         import psycopg
 

@@ -108,7 +108,7 @@ class SessionBase:
         raise NotImplementedError
 
     def add_rows(self, rows: list[Any]) -> AddResult:
-        """`add` for mentions encoded by the store's `row_encoder` (the mentions themselves
+        """`add` for mentions encoded by the store's `row_codec` (the mentions themselves
         when it has none)."""
         return self.add(rows)
 

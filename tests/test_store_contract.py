@@ -196,8 +196,8 @@ def test_big_adds_store_documents_that_queries_and_filters_read(store, backend: 
 @pytest.mark.parametrize("other_commits", [True, False])
 def test_a_bulk_add_racing_another_session_for_an_id_stores_it_once(pg_url: str, other_commits: bool) -> None:
     # The other session stores t:42 and has not committed when the bulk add starts: the add does
-    # not see it, waits on it, and then either meets the primary key (and falls back to adding
-    # the rest one statement at a time) or, if the other rolls back, stores it itself.
+    # not see it, waits on it, and then either meets the primary key (and falls back to INSERT …
+    # ON CONFLICT for the whole batch) or, if the other rolls back, stores it itself.
     import threading
     import time
 

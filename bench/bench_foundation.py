@@ -1,6 +1,6 @@
 """Foundation benchmarks, as ratios to baselines measured in the same run (run by hand).
 
-    .venv/bin/python bench/bench_foundation.py [--fixtures ../shared/fixtures] [--stored 100000] [--open 5000]
+    .venv/bin/python bench/bench_foundation.py [--fixtures tests/fixtures] [--stored 100000] [--open 5000]
 
 1. Start-up: `socialwatch --help` against `python -c "import click"` (target <= 2.5x).
 2. Ingest: `socialwatch import` of the ~23,700 VADER ground-truth texts, as texts per second,
@@ -157,7 +157,7 @@ def bench_store(tmp: pathlib.Path, stored: int, open_count: int, reps: int) -> d
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--fixtures", default=str(ROOT.parent / "shared" / "fixtures"))
+    ap.add_argument("--fixtures", default=str(ROOT / "tests" / "fixtures"))
     ap.add_argument("--stored", type=int, default=100_000)
     ap.add_argument("--open", type=int, default=5_000)
     ap.add_argument("--reps", type=int, default=7)

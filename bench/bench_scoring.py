@@ -30,11 +30,11 @@ NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
 
 def fixtures_dir(arg: str | None) -> pathlib.Path:
-    """The shared fixtures folder (argument, $SOCIALWATCH_FIXTURES, or ../shared/fixtures)."""
-    for candidate in (arg, os.environ.get("SOCIALWATCH_FIXTURES"), ROOT.parent / "shared" / "fixtures"):
-        if candidate and pathlib.Path(candidate).is_dir():
-            return pathlib.Path(candidate)
-    sys.exit("shared fixtures not found: pass --fixtures or set SOCIALWATCH_FIXTURES")
+    """The fixtures folder: the argument, or the repository's own tests/fixtures."""
+    path = pathlib.Path(arg) if arg else ROOT / "tests" / "fixtures"
+    if not path.is_dir():
+        sys.exit(f"fixtures not found: {path}")
+    return path
 
 
 def load_texts(folder: pathlib.Path) -> list[str]:

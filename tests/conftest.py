@@ -18,20 +18,13 @@ if TYPE_CHECKING:
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
 
-def shared_fixtures() -> pathlib.Path:
-    """The shared recordings and data (`../shared/fixtures` beside the checkout, or $SOCIALWATCH_FIXTURES)."""
-    env = os.environ.get("SOCIALWATCH_FIXTURES")
-    candidates = [pathlib.Path(env)] if env else []
-    candidates += [ROOT.parent / "shared" / "fixtures", ROOT.parent.parent / "shared" / "fixtures"]
-    for path in candidates:
-        if path.is_dir():
-            return path
-    raise RuntimeError("shared fixtures not found: set SOCIALWATCH_FIXTURES or check out ../shared beside the project")
+FIXTURES = ROOT / "tests" / "fixtures"
 
 
 @pytest.fixture
 def fixtures_dir() -> pathlib.Path:
-    return shared_fixtures()
+    """The recordings and data the tests replay, kept in the repository (see tests/fixtures/SOURCES.md)."""
+    return FIXTURES
 
 
 @pytest.fixture(autouse=True)

@@ -1,7 +1,7 @@
 """Serve recorded VCR.py cassettes (YAML) through the `responses` library.
 
 vcrpy hands the gzip-compressed `!!binary` bodies of the tweepy cassettes to requests without
-decoding them (see shared/fixtures/SOURCES.md, "Replaying the recordings"). This loader reads a
+decoding them (see tests/fixtures/SOURCES.md, "Replaying the recordings"). This loader reads a
 cassette with `yaml.safe_load`, gunzips the bodies, drops the transport headers that no longer
 apply (content-encoding, content-length, set-cookie) and registers each interaction with a
 `responses.RequestsMock`, matching the method, the path and, where it matters, the query.

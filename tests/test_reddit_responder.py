@@ -1,6 +1,6 @@
 """The Reddit responder against the real praw client, replaying praw's recordings and our own fixtures.
 
-Recordings (`../shared/fixtures/praw/`): comment and submission replies, the replies Reddit
+Recordings (`tests/fixtures/praw/`): comment and submission replies, the replies Reddit
 answered with `things: []`, a private message, an answer inside a message conversation, and the
 recorded 401. Our own fixtures (`tests/fixtures/reddit/reply_*.json`, `find_*.json`): the RATELIMIT
 and DELETED_COMMENT API errors, 403, 503 and a time-out on the reply POST, and the account's

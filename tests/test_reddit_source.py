@@ -1,6 +1,6 @@
 """The Reddit source against the real praw client, replaying praw's recorded traffic and our own fixtures.
 
-Recordings: `../shared/fixtures/praw/*.json` (successes, plus the recorded 401 and 403). Our own
+Recordings: `tests/fixtures/praw/*.json` (successes, plus the recorded 401 and 403). Our own
 fixtures on the same shapes (`tests/fixtures/reddit/`): paging, second polls, the look-back,
 429, 5xx, time-outs, malformed JSON and malformed items. No test touches the network.
 """

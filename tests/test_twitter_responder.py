@@ -1,6 +1,6 @@
 """The X/Twitter responder against the real tweepy.Client, replaying recorded X API traffic.
 
-The recordings (shared/fixtures/tweepy, served by tests/replay_vcr.py) hold only successes: the
+The recordings (tests/fixtures/tweepy, served by tests/replay_vcr.py) hold only successes: the
 201 of `POST /2/tweets` and of the DM sends, the DM lookups, `get_me` and a user timeline. The
 failures (401, 403, 404, 429, 5xx) and the lookups with every field are our own fixtures in
 tests/fixtures/twitter, on the API v2 problem shapes. Their texts follow X's messages where they

@@ -1,6 +1,6 @@
 """The X/Twitter source against the real tweepy.Client, replaying recorded X API traffic.
 
-The recordings (shared/fixtures/tweepy, served by tests/replay_vcr.py) hold only successes with
+The recordings (tests/fixtures/tweepy, served by tests/replay_vcr.py) hold only successes with
 id+text tweets; pages with every field and the error answers (401, 403, 429, 5xx, ...) are our own
 fixtures in tests/fixtures/twitter, on the API's shapes.
 """

@@ -125,6 +125,7 @@ def poll(state: State, sources: tuple[str, ...], since: str | None, wait: bool, 
             )
         new_ids += report.new_ids
     _run_alerts(app, new_ids)
+    _send_surveys(app)
     if failed:
         sys.exit(1)
 
@@ -142,6 +143,21 @@ def _run_alerts(app: Any, new_ids: list[str]) -> None:
         alerter.periodic()
     except SocialwatchError as exc:
         click.echo(f"Warning: alerts: {exc}", err=True)
+
+
+def _send_surveys(app: Any) -> None:
+    """Satisfaction surveys that became due (the daemon sends them itself); never fails the poll."""
+    from socialwatch import csat
+    from socialwatch.render import safe
+
+    try:
+        if csat.settings(app.config) is None:
+            return
+        for result in csat.send_due(app):
+            if result.state in ("failed", "unknown"):
+                click.echo(safe(f"Warning: csat survey for {result.case}: {result.state}: {result.detail}"), err=True)
+    except SocialwatchError as exc:
+        click.echo(f"Warning: csat surveys: {exc}", err=True)
 
 
 # ---- triage -------------------------------------------------------------------------------------
@@ -863,11 +879,13 @@ def export(state: State, output: str | None, fmt: str, columns: str | None, list
 
 
 def _attach_report() -> None:
+    from socialwatch.cli_csat import csat_cmd
     from socialwatch.cli_db import db
     from socialwatch.cli_report import report
 
     cli.add_command(report)
     cli.add_command(db)
+    cli.add_command(csat_cmd)
 
 
 _attach_report()

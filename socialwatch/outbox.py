@@ -85,7 +85,8 @@ def default_visibility(mention: dict) -> str:
 
 
 def _records_for(s: Any, mention_id: str) -> list[dict]:
-    return s.replies_for(mention_id)
+    """The mention's reply records (satisfaction surveys are not replies)."""
+    return [r for r in s.replies_for(mention_id) if r.get("kind") != "csat"]
 
 
 def send(app: App, mention_id: str, text: str, *, visibility: str | None = None, again: bool = False,
@@ -183,20 +184,48 @@ def _settle(app: App, record: dict, state: str, **fields: Any) -> Outcome:
         mention = s.get(record["mention_id"])
         entries = [audit.entry(record["agent"], f"reply-{state}", record["mention_id"], None, None, record=record["id"],
                                error=updated.get("error"))]
-        if state == "sent" and mention is not None:
+        if mention is not None and record.get("kind") == "csat":  # a satisfaction survey, not a reply
+            from socialwatch import csat
+
+            st = _csat_settings(app)
+            entries = csat.settled(s, mention, updated, state, now, st.expires if st else None)
+        elif state == "sent" and mention is not None:
             before = copy.deepcopy(mention)
             _apply_sent(mention, updated, now)
+            if mention.get("status") != before.get("status"):
+                from socialwatch.workflow import status_changed
+
+                status_changed(s, _AsAgent(app, record["agent"]), before, mention)
             s.put(mention)
             entries.append(audit.entry(record["agent"], "replied", mention["id"], before, mention, record=record["id"]))
         s.audit(entries)
     return Outcome(record=updated, mention=mention)
 
 
+class _AsAgent:
+    """The app seen as the agent who sent a reply (whoever settles it, e.g. `outbox reconcile`)."""
+
+    def __init__(self, app: App, agent: str) -> None:
+        self.config = app.config
+        self.agent = agent
+
+
+def _csat_settings(app: App) -> Any:
+    from socialwatch import csat
+
+    try:
+        return csat.settings(app.config)
+    except ConfigError:
+        return None
+
+
 def _apply_sent(mention: dict, record: dict, now: str) -> None:
-    mention["first_response_at"] = mention.get("first_response_at") or now
+    if not mention.get("first_response_at"):
+        mention["first_response_at"] = now
+        mention["first_replied_by"] = record["agent"]
     replies = list(mention.get("replies") or [])
     replies.append({"record": record["id"], "at": now, "agent": record["agent"], "visibility": record["visibility"],
-                    "reply_id": record.get("reply_id"), "url": record.get("url")})
+                    "reply_id": record.get("reply_id"), "url": record.get("url"), "text": record.get("text")})
     mention["replies"] = replies
     mention["replied_by"] = record["agent"]
     draft = mention.get("draft") or {}

@@ -19,6 +19,7 @@ def change(app: App, mention_id: str, action: str, fn: Change, **extra: object) 
         mention = s.require(mention_id)
         before = copy.deepcopy(mention)
         fn(mention)
+        status_changed(s, app, before, mention)
         if mention != before:
             s.put(mention)
             entries = [audit.entry(app.agent, action, mention_id, before, mention, **extra)]
@@ -46,6 +47,7 @@ def change_many(app: App, mention_ids: list[str], action: str, fn: Change, stric
                 continue  # removed meanwhile
             before = copy.deepcopy(mention)
             fn(mention)
+            status_changed(s, app, before, mention)
             if mention == before:
                 continue
             s.put(mention)
@@ -55,6 +57,22 @@ def change_many(app: App, mention_ids: list[str], action: str, fn: Change, stric
             changed.append(mention)
         s.audit(entries)
     return changed
+
+
+def status_changed(s: object, app: App, before: dict, mention: dict) -> None:
+    """What a change of status brings with it, in the same session: who closed the mention
+    (`resolved_by`, cleared on reopening) and, for a resolved case, its satisfaction survey."""
+    status, was = mention.get("status"), before.get("status")
+    if status == was:
+        return
+    if status in model.CLOSED_STATUSES:
+        mention["resolved_by"] = app.agent
+        if status == "resolved":
+            from socialwatch import csat
+
+            csat.on_resolved(s, app.config, mention, app.agent)
+    elif was in model.CLOSED_STATUSES:
+        mention["resolved_by"] = None
 
 
 def _close_followups(s: object, agent: str, root: dict, action: str) -> list[dict]:
@@ -67,6 +85,7 @@ def _close_followups(s: object, agent: str, root: dict, action: str) -> list[dic
         before = copy.deepcopy(f)
         f["status"] = root["status"]
         f["resolved_at"] = root.get("resolved_at")
+        f["resolved_by"] = agent
         s.put(f)  # type: ignore[attr-defined]
         entries.append(audit.entry(agent, action, fid, before, f, case=root["id"]))
     return entries

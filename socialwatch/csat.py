@@ -403,7 +403,7 @@ def _comment(text: str, span: tuple[int, int] | None) -> tuple[str | None, bool]
     rest = text if span is None else text[: span[0]] + " " + text[span[1]:]
     rest = re.sub(r"\s+", " ", rest).strip(" \t\n-–—:,.;!|/()[]*")
     words = [w for w in re.findall(r"[^\W\d_]+", rest.lower())]
-    only = not [w for w in words if w not in FILLER]
+    only = not [w for w in words if w not in FILLER and len(w) > 1]
     return (rest or None), only
 
 

@@ -46,6 +46,8 @@ class Policy:
     bands: list[Band] = field(default_factory=lambda: [Band(80, timedelta(hours=1)), Band(0, timedelta(hours=4))])
     resolution: timedelta | None = None
     business_time: bool = True
+    #: the keys the [sla] table set (the others are defaults), for reports to say which
+    configured: set[str] = field(default_factory=set)
 
     def target(self, priority: int) -> timedelta:
         for band in self.bands:
@@ -98,6 +100,7 @@ def policy(table: dict | None, path: str | None = None) -> Policy:
     """The policy from an `[sla]` table (defaults for missing keys); ConfigError naming the key."""
     table = table or {}
     p = Policy()
+    p.configured = set(table)
 
     def fail(key: str, why: str) -> ConfigError:
         return ConfigError(why, path=path, key=f"sla.{key}")
@@ -148,6 +151,31 @@ def policy(table: dict | None, path: str | None = None) -> Policy:
     if "business_time" in table:
         p.business_time = bool(table["business_time"])
     return p
+
+
+KEYS = ("timezone", "hours", "days", "holidays", "targets", "resolution", "business_time")
+
+
+def describe(p: Policy, since: datetime | None = None, until: datetime | None = None) -> dict:
+    """The policy in force, for reports: targets per priority band, business hours, days and
+    holidays (those falling in [since, until) apart), and which keys are defaults."""
+    zone = str(getattr(p.tz, "key", None) or p.tz)
+    holidays = sorted(p.holidays)
+    local = (since.astimezone(p.tz).date() if since else None, until.astimezone(p.tz).date() if until else None)
+    in_period = [d for d in holidays if (local[0] is None or d >= local[0]) and (local[1] is None or d <= local[1])]
+    return {
+        "configured": bool(p.configured),
+        "defaults": [k for k in KEYS if k not in p.configured],
+        "timezone": zone,
+        "hours": f"{p.start.strftime('%H:%M')}-{'24:00' if p.end == time(23, 59, 59) else p.end.strftime('%H:%M')}",
+        "days": [DAYS[d] for d in sorted(p.days)],
+        "holidays": [d.isoformat() for d in holidays],
+        "holidays_in_period": [d.isoformat() for d in in_period],
+        "targets": [{"min_priority": b.min_priority, "first_response_s": b.first_response.total_seconds()}
+                    for b in p.bands],
+        "resolution_s": p.resolution.total_seconds() if p.resolution else None,
+        "business_time": p.business_time,
+    }
 
 
 def first_response_time(p: Policy, mention: dict) -> timedelta | None:

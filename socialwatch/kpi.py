@@ -568,8 +568,10 @@ STOP_WORDS = frozenset(
     help helps helped helping pls please sort sorted fix fixed issue issues problem problems thing things
     way lot lots bit guys team anyone everyone someone customer customers service support
     call called calling calls told tell said ask asked asking know knew want wanted wants tried try trying
-    going go gone went come came make made take took keep kept still even again never always
+    going go gone went come came make made take took keep keeps kept still even again never always
+    think thinking thought guess seems looks
     sure thank thanks thx ty dm dms message messages reply replied respond response
+    two three four five six seven eight nine ten twenty hundred second third
     """.split()
 )
 #: Kept as the first word of a phrase ("no signal", "not working") though they are stop words alone.

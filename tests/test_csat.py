@@ -346,9 +346,38 @@ def test_a_daemon_killed_while_sending_never_sends_a_survey_twice(home, tmp_path
             daemon.communicate(timeout=30)
         except subprocess.TimeoutExpired:
             daemon.kill()
-    sw("outbox", "reconcile")  # a survey whose outcome the kill left unknown is settled, not re-sent
+    # A kill between a claim and the platform call leaves the record `sending`: never re-sent by itself.
+    # Reconciling asks the responder: written, it becomes sent; not written, failed, and a retry sends it.
+    assert sw("outbox", "reconcile")[0] == 0
+    for r in lines(sw("outbox", "--json")[1]):
+        assert r["kind"] == "csat" and r["state"] == "failed", r
+        assert sw("outbox", "retry", r["id"])[0] == 0
     sent = [s["in_reply_to"] for s in surveys(home)]
     assert sorted(sent) == sorted(ids), sent
     records = [r for r in lines(sw("outbox", "--all", "--json")[1]) if r.get("kind") == "csat"]
     assert sorted(r["mention_id"] for r in records) == sorted(ids) and {r["state"] for r in records} == {"sent"}
     assert {show(mid)["csat_survey"]["state"] for mid in ids} == {"sent"}
+
+
+def test_a_survey_whose_sender_died_after_the_claim_is_never_sent_by_itself(home, tmp_path) -> None:
+    from socialwatch import model, outbox
+    from socialwatch.app import App
+
+    load(tmp_path, CASES[:1])
+    assert sw("reply", "twitter:1", "--text", "done", "--resolve")[0] == 0
+    app = App()
+    st = csat.settings(app.config)
+    responder = outbox.build_responder(app, outbox.responder_name(app, app.store.get("twitter:1")))
+    with app.store.session() as s:  # the claim commits; the process dies before the platform call
+        record, _ = csat._claim(app, st, s, "twitter:1", model.utcnow(), responder)
+    responder.close()
+    assert csat.send_due(App()) == [] and sw("csat", "send", "--json")[1] == ""
+    assert surveys(home) == [] and show("twitter:1")["csat_survey"]["state"] == "sending"
+    assert [(r["id"], r["state"]) for r in lines(sw("outbox", "--json")[1])] == [(record["id"], "sending")]
+    code, out, _ = sw("outbox", "reconcile")  # the responder never wrote it: failed, safe to retry
+    assert code == 0 and f"{record['id']} (twitter:1): failed" in out
+    assert show("twitter:1")["csat_survey"]["state"] == "failed"
+    assert sw("outbox", "retry", record["id"])[0] == 0
+    assert len(surveys(home)) == 1 and show("twitter:1")["csat_survey"]["state"] == "sent"
+    assert sw("outbox", "retry", record["id"])[0] == 1  # sent: nothing to retry
+    assert len(surveys(home)) == 1

@@ -158,6 +158,17 @@ class PgSession(SessionBase):
     def get(self, mention_id: str) -> Mention | None:
         return self._doc("SELECT doc, raw FROM mentions WHERE id = %s FOR UPDATE", (mention_id,))
 
+    def peek(self, mention_id: str) -> Mention | None:
+        return self._doc("SELECT doc, raw FROM mentions WHERE id = %s", (mention_id,))
+
+    def get_in_case(self, mention_id: str) -> Mention | None:
+        row = self.conn.execute("SELECT doc->>'case_id' FROM mentions WHERE id = %s", (mention_id,)).fetchone()
+        if row is None:
+            return None
+        if row[0] and row[0] != mention_id:
+            self.get(row[0])  # the root first (a follow-up never leaves its case)
+        return self.get(mention_id)
+
     def add(self, mentions: list[Mention]) -> AddResult:
         """Store mentions not seen before (by id); the rest are reported as duplicates."""
         return self.add_rows([encode_row(m) for m in mentions])
@@ -320,6 +331,8 @@ def _pushdown(filters: Any) -> tuple[str, tuple]:
     sql, params = "", []
     if filters is None:
         return sql, ()
+    if not getattr(filters, "followups", True):  # cases only (see `cases`)
+        sql += " AND (doc->>'case_id' IS NULL OR doc->>'case_id' = id)"
     if filters.sources:
         sql += " AND source = ANY(%s)"
         params.append(sorted(filters.sources))

@@ -34,7 +34,7 @@ from typing import Any
 import orjson
 
 from socialwatch import model
-from socialwatch.errors import Busy, Conflict, NotFound, StoreError
+from socialwatch.errors import Busy, Contention, NotFound, StoreError
 from socialwatch.pgschema import MIGRATIONS, SCHEMA_VERSION
 from socialwatch.secrets import mask
 from socialwatch.store import AddResult, Mention, RowCodec, SessionBase
@@ -121,6 +121,10 @@ def encode_row(m: Mention) -> Row:
             _text(handle.lower()) if isinstance(handle, str) and handle else None)
 
 
+def _row_id(row: Row) -> str:
+    return row[0]
+
+
 def _decode_row(row: Row) -> Mention:
     return decode(row[1], row[2])
 
@@ -184,6 +188,9 @@ class PgSession(SessionBase):
             if row[0] not in seen:
                 seen.add(row[0])
                 unique.append(row)
+        # In id order: sessions adding overlapping ids then wait for each other in one direction
+        # only, so that two imports of the same mentions in any order never deadlock.
+        unique.sort(key=_row_id)
         inserted: set[str] = set()
         for start in range(0, len(unique), BATCH):
             chunk = unique[start : start + BATCH]
@@ -649,8 +656,8 @@ def _raise_lock_timeout(exc: Exception) -> None:
     if isinstance(exc, psycopg.errors.LockNotAvailable):
         raise Busy("the store is locked by another process (timed out waiting)") from None
     if isinstance(exc, (psycopg.errors.DeadlockDetected, psycopg.errors.SerializationFailure)):
-        raise Conflict("another agent changed the same mentions at the same moment; nothing was changed: "
-                       "run the command again") from None
+        raise Contention("another agent changed the same mentions at the same moment; nothing was changed: "
+                         "run the command again") from None
 
 
 # ---- schema ------------------------------------------------------------------------------

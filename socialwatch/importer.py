@@ -457,8 +457,11 @@ class _Writer:
     waits on the server, which works on its own cores; the rows come encoded from the processes
     that prepared them, see `Prepared`). As those chunks commit in any order, the
     first occurrence of an id in the file is kept here (later ones count as duplicates, as in one
-    big write), and follow-ups join their threads in one pass at the end, in file order. An error
-    in a thread is raised here, at the next chunk or at `close`.
+    big write), and follow-ups join their threads in one pass at the end, in file order. A
+    transaction that crosses another session's (a deadlock, a serialisation failure: rolled back
+    whole) is run again (`_retrying`). An error in a thread is raised here, at the next chunk or at
+    `close`, and the chunks still queued are not written; `import_file` then says how much is
+    stored (`ImportIncomplete`).
     """
 
     WRITERS = 2

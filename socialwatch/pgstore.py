@@ -10,7 +10,9 @@ How it keeps the TinyDB store's promises the database's way:
   and rolls back otherwise, so a failed command changes nothing.
 - New mentions are upserted on their id (`INSERT … ON CONFLICT DO NOTHING`; big batches by
   COPY, falling back to that insert when another session stores one of their ids meanwhile):
-  polling the same data twice, or from two machines at once, stores each mention once.
+  polling the same data twice, or from two machines at once, stores each mention once. Rows go
+  in by id order, so that two sessions adding overlapping ids (two imports of one file, in any
+  order) wait for each other one way only and never deadlock.
 - `claim` takes the best unassigned open mention with `FOR UPDATE SKIP LOCKED`: agents racing
   for the queue never wait on each other and never get the same mention.
 - Per-source polling holds a session-level advisory lock, so pollers on different machines
@@ -217,11 +219,12 @@ class PgSession(SessionBase):
         CONFLICT (one bulk insert instead of a speculative insertion per row): the biggest part of
         an import's load on the server, after parsing the documents.
 
-        The rows already stored are left out first. Should another session store one of the rest
-        in the meantime, the primary key stops the copy (waiting for that session to commit, as an
-        insert would; or the wait ends in a deadlock with a session waiting on this one's rows);
-        the copy is rolled back to its savepoint and the rows go in by INSERT … ON CONFLICT DO
-        NOTHING after all, so nothing is stored twice or lost, whoever wins.
+        The rows (in id order, see `add_rows`) already stored are left out first. Should another
+        session store one of the rest in the meantime, the primary key stops the copy (waiting for
+        that session to commit, as an insert would; or, with a session that does not add in id
+        order, the wait ends in a deadlock); the copy is rolled back to its savepoint and the rows
+        go in by INSERT … ON CONFLICT DO NOTHING after all, so nothing is stored twice or lost,
+        whoever wins.
         """
         import psycopg
 

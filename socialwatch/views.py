@@ -126,7 +126,8 @@ def mention_detail(m: dict, history: list[dict], thread: list[dict] | None = Non
     if thread:
         lines.append(f"Follow-ups by the customer in this thread ({len(thread)}):")
         for f in thread:
-            lines.append(f"  {ago(f.get('created_at'))} ago  {safe(f.get('id') or '')}: {safe(f.get('text') or '')}")
+            closed = f" ({f.get('status')})" if not model.is_open(f) else ""
+            lines.append(f"  {ago(f.get('created_at'))} ago  {safe(f.get('id') or '')}{closed}: {safe(f.get('text') or '')}")
         lines.append("")
     if history:
         lines.append(f"Earlier mentions by this author ({len(history)}):")

@@ -109,6 +109,7 @@ def test_resolving_a_followup_gives_the_case_its_own_priority_back(home: pathlib
     assert [m["priority"] for m in lines(sw("triage", "--json")[1])] == [27]
     text = sw("show", "twitter:1")[1]
     assert "priority 27" in text and sum(factors(text).values()) == 27
+    assert "twitter:2 (resolved): WORST" in text
     assert sw("reopen", "twitter:2")[0] == 0
     assert shown("twitter:1")["priority"] == 73
     assert sw("priority", "twitter:2", "70")[0] == 0

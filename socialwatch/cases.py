@@ -107,7 +107,8 @@ def context(store: Any, mention: dict, *, limit: int = 20, open_list: list[dict]
 def sync(s: Any, agent: str, action: str, before: dict, mention: dict) -> list[dict]:
     """Carry a change of `mention` (already stored in session `s`; `before` is its earlier copy)
     over to the rest of its case (see the module docstring). Stores what it changes, `mention`
-    included; returns the audit entries for the other members (`case`: the root's id)."""
+    included; returns the audit entries for the other members (a follow-up's names the `case`,
+    the root's the follow-up it changed `via`)."""
     if is_followup(mention):
         return _sync_from_followup(s, agent, action, before, mention)
     if mention.get("followups"):

@@ -180,14 +180,18 @@ def _settle(app: App, record: dict, state: str, **fields: Any) -> Outcome:
             raise NotFound(f"outbox record {record['id']} vanished")
         updated = {**stored, **fields, "state": state, "updated_at": now}
         s.save_reply(updated)
-        mention = s.get(record["mention_id"])
+        mention = s.get_in_case(record["mention_id"])
         entries = [audit.entry(record["agent"], f"reply-{state}", record["mention_id"], None, None, record=record["id"],
                                error=updated.get("error"))]
         if state == "sent" and mention is not None:
+            from socialwatch.cases import sync
+
             before = copy.deepcopy(mention)
             _apply_sent(mention, updated, now)
             s.put(mention)
+            case_entries = sync(s, record["agent"], "replied", before, mention)  # assignee, closing: the whole case
             entries.append(audit.entry(record["agent"], "replied", mention["id"], before, mention, record=record["id"]))
+            entries += case_entries
         s.audit(entries)
     return Outcome(record=updated, mention=mention)
 

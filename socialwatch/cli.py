@@ -219,20 +219,13 @@ def triage(state: State, limit: int | None, as_json: bool, as_list: bool, **filt
 @pass_state
 def show(state: State, mention_id: str, as_json: bool) -> None:
     """Show one mention, why it scored as it did, and the author's earlier mentions."""
-    from socialwatch import views
+    from socialwatch import cases, views
     from socialwatch.output import json_line, public
 
     app = state.app
     open_list = app.store.snapshot()
     mention = app.store.get(mention_id, open_list)
-    history = app.store.author_history((mention.get("author") or {}).get("handle"), exclude=mention["id"],
-                                       open_list=open_list)
-    thread = []
-    for fid in mention.get("followups") or []:
-        try:
-            thread.append(app.store.get(fid, open_list))
-        except SocialwatchError:
-            continue
+    history, thread = cases.context(app.store, mention, open_list=open_list)
     if as_json:
         json_line({**public(mention), "history": [views.history_entry(m) for m in history],
                    "thread": [views.history_entry(m) for m in thread]})
@@ -584,7 +577,9 @@ def _bulk(state: State, action: str, ids: tuple[str, ...], where: bool, yes: boo
 
         filters["older_than"] = poller.since_option(older_than) if older_than else None
         filters["below_priority"] = below_priority
-        chosen = app.store.select_open(queue.Filters.from_options(filters))
+        wanted = queue.Filters.from_options(filters)
+        wanted.followups = False  # cases, as triage shows them (closing a case closes its follow-ups)
+        chosen = app.store.select_open(wanted)
         if not chosen:
             click.echo("No open mention matches.", err=True)
             return
@@ -596,6 +591,15 @@ def _bulk(state: State, action: str, ids: tuple[str, ...], where: bool, yes: boo
     status = {"resolve": "resolved", "ignore": "ignored"}[action]
     for m in workflow.change_many(app, list(ids), action, workflow.set_status(status), strict=not where):
         _done(m, status)
+        _case_note(m, f"the case stays open: {action} {m.get('case_id')} to close it")
+
+
+def _case_note(m: dict, what: str) -> None:
+    """Tell the agent when an action on a follow-up concerns its case (see `cases`)."""
+    from socialwatch.cases import is_followup
+
+    if is_followup(m):
+        click.echo(f"Note: {m['id']} is a follow-up in case {m['case_id']}; {what}", err=True)
 
 
 def bulk_command(action: str, doc: str) -> None:
@@ -623,7 +627,9 @@ def reopen(state: State, mention_id: str) -> None:
     """Put a resolved or ignored mention back in the queue."""
     from socialwatch import workflow
 
-    _done(workflow.reopen(state.app, mention_id), "reopened")
+    m = workflow.reopen(state.app, mention_id)
+    _done(m, "reopened")
+    _case_note(m, "the case is open")
 
 
 @cli.command()
@@ -635,7 +641,9 @@ def assign(state: State, mention_id: str, to: str | None) -> None:
     from socialwatch import workflow
 
     agent = to or state.app.agent
-    _done(workflow.assign(state.app, mention_id, agent), f"assigned to {agent}")
+    m = workflow.assign(state.app, mention_id, agent)
+    _done(m, f"assigned to {agent}")
+    _case_note(m, f"the case is assigned to {agent} with it")
 
 
 @cli.command()
@@ -645,7 +653,9 @@ def unassign(state: State, mention_id: str) -> None:
     """Take a mention off its agent."""
     from socialwatch import workflow
 
-    _done(workflow.assign(state.app, mention_id, None), "unassigned")
+    m = workflow.assign(state.app, mention_id, None)
+    _done(m, "unassigned")
+    _case_note(m, "the case is unassigned with it")
 
 
 @cli.command()
@@ -653,21 +663,23 @@ def unassign(state: State, mention_id: str) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the claimed mention as JSON.")
 @pass_state
 def claim(state: State, as_json: bool, **filters: Any) -> None:
-    """Take the next highest-priority unassigned mention (atomic: never handed out twice).
+    """Take the next highest-priority unassigned case (atomic: never handed out twice).
 
-    Exits 1 when there is nothing left to claim.
+    A case is a mention with the customer's follow-ups in its thread: claiming it assigns them
+    all; a follow-up is never handed out on its own. Exits 1 when there is nothing left to claim.
     """
-    from socialwatch import queue, views, workflow
+    from socialwatch import cases, queue, views, workflow
 
-    mention = workflow.claim(state.app, queue.Filters.from_options(filters))
+    app = state.app
+    mention = workflow.claim(app, queue.Filters.from_options(filters))
     if mention is None:
         click.echo("Nothing to claim: no unassigned open mention matches.", err=True)
         sys.exit(1)
     if as_json:
         _done(mention, "", as_json=True)
     else:
-        click.echo(f"Claimed {mention['id']} for {state.app.agent}")
-        click.echo(views.mention_detail(mention, []))
+        click.echo(f"Claimed {mention['id']} for {app.agent}")
+        click.echo(views.mention_detail(mention, *cases.context(app.store, mention)))
 
 
 @cli.command()

@@ -6,7 +6,8 @@ Assignment says who was meant to do the work; the audit log says who did it. For
 * first replies: replies that were a mention's first response (`replied` entries that set
   `first_response_at`); replies: every reply an agent sent (satisfaction surveys are not replies).
 * resolved / ignored: changes of a mention to that status by the agent; the customer's follow-ups
-  that close with their case are not counted again.
+  that close with their case are not counted again (nor is any change `cases.sync` carries over
+  to the rest of a case: its audit entries name the `case` or the member it came `via`).
 * notes, tags (`tag` actions), escalations: the agent's own entries.
 * assigned: claims and assignments that gave the agent a mention (credited to the assignee,
   whoever assigned it).
@@ -85,9 +86,13 @@ class Ledger:
             if at is None or not isinstance(agent, str) or not isinstance(mid, str):
                 continue
             after = e.get("after") or {}
+            # a change carried over to the rest of a case (`cases.sync`) names the `case` or the member
+            # it came `via`: it is the same piece of work, counted once
+            carried = bool(e.get("case") or e.get("via"))
             if action in ("claim", "assign") and after.get("assignee"):
                 held[mid] = (str(after["assignee"]), at)
-                self.acts.append((at, str(after["assignee"]), "assigned", mid, None))
+                if not carried:
+                    self.acts.append((at, str(after["assignee"]), "assigned", mid, None))
             elif action == "unassign":
                 held.pop(mid, None)
             if action == "replied":
@@ -97,7 +102,7 @@ class Ledger:
                     self.acts.append((at, agent, "first_replies", mid, None))
                     self.credit.setdefault(mid, {}).setdefault("first_replied_by", agent)
             status = _status_change(e)
-            if status in ("resolved", "ignored") and not e.get("case"):
+            if status in ("resolved", "ignored") and not carried:
                 self._work(at, agent, status, mid, held)
                 self.credit.setdefault(mid, {})["resolved_by"] = agent
             if action == "note":

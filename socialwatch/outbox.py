@@ -181,7 +181,7 @@ def _settle(app: App, record: dict, state: str, **fields: Any) -> Outcome:
             raise NotFound(f"outbox record {record['id']} vanished")
         updated = {**stored, **fields, "state": state, "updated_at": now}
         s.save_reply(updated)
-        mention = s.get(record["mention_id"])
+        mention = s.get_in_case(record["mention_id"])
         entries = [audit.entry(record["agent"], f"reply-{state}", record["mention_id"], None, None, record=record["id"],
                                error=updated.get("error"))]
         if mention is not None and record.get("kind") == "csat":  # a satisfaction survey, not a reply
@@ -190,6 +190,8 @@ def _settle(app: App, record: dict, state: str, **fields: Any) -> Outcome:
             st = _csat_settings(app)
             entries = csat.settled(s, mention, updated, state, now, st.expires if st else None)
         elif state == "sent" and mention is not None:
+            from socialwatch.cases import sync
+
             before = copy.deepcopy(mention)
             _apply_sent(mention, updated, now)
             if mention.get("status") != before.get("status"):
@@ -197,7 +199,9 @@ def _settle(app: App, record: dict, state: str, **fields: Any) -> Outcome:
 
                 status_changed(s, _AsAgent(app, record["agent"]), before, mention)
             s.put(mention)
+            case_entries = sync(s, record["agent"], "replied", before, mention)  # assignee, closing: the whole case
             entries.append(audit.entry(record["agent"], "replied", mention["id"], before, mention, record=record["id"]))
+            entries += case_entries
         s.audit(entries)
     return Outcome(record=updated, mention=mention)
 

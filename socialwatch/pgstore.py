@@ -10,7 +10,9 @@ How it keeps the TinyDB store's promises the database's way:
   and rolls back otherwise, so a failed command changes nothing.
 - New mentions are upserted on their id (`INSERT … ON CONFLICT DO NOTHING`; big batches by
   COPY, falling back to that insert when another session stores one of their ids meanwhile):
-  polling the same data twice, or from two machines at once, stores each mention once.
+  polling the same data twice, or from two machines at once, stores each mention once. Rows go
+  in by id order, so that two sessions adding overlapping ids (two imports of one file, in any
+  order) wait for each other one way only and never deadlock.
 - `claim` takes the best unassigned open mention with `FOR UPDATE SKIP LOCKED`: agents racing
   for the queue never wait on each other and never get the same mention.
 - Per-source polling holds a session-level advisory lock, so pollers on different machines
@@ -34,7 +36,7 @@ from typing import Any
 import orjson
 
 from socialwatch import model
-from socialwatch.errors import Busy, Conflict, NotFound, StoreError
+from socialwatch.errors import Busy, Contention, NotFound, StoreError
 from socialwatch.pgschema import MIGRATIONS, SCHEMA_VERSION
 from socialwatch.secrets import mask
 from socialwatch.store import AddResult, Mention, RowCodec, SessionBase
@@ -121,6 +123,10 @@ def encode_row(m: Mention) -> Row:
             _text(handle.lower()) if isinstance(handle, str) and handle else None)
 
 
+def _row_id(row: Row) -> str:
+    return row[0]
+
+
 def _decode_row(row: Row) -> Mention:
     return decode(row[1], row[2])
 
@@ -158,6 +164,17 @@ class PgSession(SessionBase):
     def get(self, mention_id: str) -> Mention | None:
         return self._doc("SELECT doc, raw FROM mentions WHERE id = %s FOR UPDATE", (mention_id,))
 
+    def peek(self, mention_id: str) -> Mention | None:
+        return self._doc("SELECT doc, raw FROM mentions WHERE id = %s", (mention_id,))
+
+    def get_in_case(self, mention_id: str) -> Mention | None:
+        row = self.conn.execute("SELECT doc->>'case_id' FROM mentions WHERE id = %s", (mention_id,)).fetchone()
+        if row is None:
+            return None
+        if row[0] and row[0] != mention_id:
+            self.get(row[0])  # the root first (a follow-up never leaves its case)
+        return self.get(mention_id)
+
     def add(self, mentions: list[Mention]) -> AddResult:
         """Store mentions not seen before (by id); the rest are reported as duplicates."""
         return self.add_rows([encode_row(m) for m in mentions])
@@ -173,6 +190,9 @@ class PgSession(SessionBase):
             if row[0] not in seen:
                 seen.add(row[0])
                 unique.append(row)
+        # In id order: sessions adding overlapping ids then wait for each other in one direction
+        # only, so that two imports of the same mentions in any order never deadlock.
+        unique.sort(key=_row_id)
         inserted: set[str] = set()
         for start in range(0, len(unique), BATCH):
             chunk = unique[start : start + BATCH]
@@ -199,11 +219,12 @@ class PgSession(SessionBase):
         CONFLICT (one bulk insert instead of a speculative insertion per row): the biggest part of
         an import's load on the server, after parsing the documents.
 
-        The rows already stored are left out first. Should another session store one of the rest
-        in the meantime, the primary key stops the copy (waiting for that session to commit, as an
-        insert would; or the wait ends in a deadlock with a session waiting on this one's rows);
-        the copy is rolled back to its savepoint and the rows go in by INSERT … ON CONFLICT DO
-        NOTHING after all, so nothing is stored twice or lost, whoever wins.
+        The rows (in id order, see `add_rows`) already stored are left out first. Should another
+        session store one of the rest in the meantime, the primary key stops the copy (waiting for
+        that session to commit, as an insert would; or, with a session that does not add in id
+        order, the wait ends in a deadlock); the copy is rolled back to its savepoint and the rows
+        go in by INSERT … ON CONFLICT DO NOTHING after all, so nothing is stored twice or lost,
+        whoever wins.
         """
         import psycopg
 
@@ -334,6 +355,8 @@ def _pushdown(filters: Any) -> tuple[str, tuple]:
     sql, params = "", []
     if filters is None:
         return sql, ()
+    if not getattr(filters, "followups", True):  # cases only (see `cases`)
+        sql += " AND (doc->>'case_id' IS NULL OR doc->>'case_id' = id)"
     if filters.sources:
         sql += " AND source = ANY(%s)"
         params.append(sorted(filters.sources))
@@ -650,8 +673,8 @@ def _raise_lock_timeout(exc: Exception) -> None:
     if isinstance(exc, psycopg.errors.LockNotAvailable):
         raise Busy("the store is locked by another process (timed out waiting)") from None
     if isinstance(exc, (psycopg.errors.DeadlockDetected, psycopg.errors.SerializationFailure)):
-        raise Conflict("another agent changed the same mentions at the same moment; nothing was changed: "
-                       "run the command again") from None
+        raise Contention("another agent changed the same mentions at the same moment; nothing was changed: "
+                         "run the command again") from None
 
 
 # ---- schema ------------------------------------------------------------------------------

@@ -127,6 +127,17 @@ class SessionBase:
         when it has none)."""
         return self.add(rows)
 
+    def peek(self, mention_id: str) -> Mention | None:
+        """The mention as stored, without locking it for this session (a database's sessions lock
+        what they `get`; the files' session holds the one store lock anyway)."""
+        return self.get(mention_id)
+
+    def get_in_case(self, mention_id: str) -> Mention | None:
+        """`get`, having locked the mention's case root first when it is a follow-up (see
+        `cases`): every change to a case locks its root before any other member, so that two
+        sessions changing one case wait for each other instead of deadlocking."""
+        return self.get(mention_id)
+
     def require(self, mention_id: str) -> Mention:
         """The mention, or NotFound."""
         mention = self.get(mention_id)

@@ -18,7 +18,7 @@ from typing import Any
 
 import click
 
-from socialwatch import views, workflow
+from socialwatch import cases, views, workflow
 from socialwatch.app import App
 from socialwatch.errors import SocialwatchError
 from socialwatch.render import safe
@@ -154,8 +154,7 @@ def _walk(app: App, items: list[dict], reload: Callable[[], list[dict]] | None, 
         warning = _collision(app, m)
         if warning:
             click.secho(f"Heads up: {warning}", fg="yellow", err=False)
-        history = app.store.author_history((m.get("author") or {}).get("handle"), exclude=m["id"], limit=5)
-        click.echo(views.mention_detail(m, history))
+        click.echo(views.mention_detail(m, *cases.context(app.store, m, limit=5)))  # (as `show` and `claim`)
         try:
             workflow.mark_viewing(app, m["id"])  # so that another agent opening it sees who has it
         except SocialwatchError:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from datetime import datetime
 
-from socialwatch import model
+from socialwatch import cases, model
 from socialwatch.render import color_enabled, safe, style, table
 
 
@@ -122,7 +122,7 @@ def mention_detail(m: dict, history: list[dict], thread: list[dict] | None = Non
     if compound is not None:
         lines.append(f"sentiment {compound:+.2f} (pos {score.get('pos', 0):.2f} neu {score.get('neu', 0):.2f} neg {score.get('neg', 0):.2f})"
                      + (f" · agent says {m['sentiment_override']}" if m.get("sentiment_override") else ""))
-    lines.append(reasons_table(score))
+    lines.append(reasons_table({"reasons": cases.reasons(m)}))  # (a case's priority from a follow-up is a factor too)
     for note in m.get("notes") or []:
         if isinstance(note, dict):
             lines.append(f"note by {safe(str(note.get('agent')))} {ago(note.get('at'))} ago: {safe(str(note.get('text')))}")
@@ -135,7 +135,8 @@ def mention_detail(m: dict, history: list[dict], thread: list[dict] | None = Non
     if thread:
         lines.append(f"Follow-ups by the customer in this thread ({len(thread)}):")
         for f in thread:
-            lines.append(f"  {ago(f.get('created_at'))} ago  {safe(f.get('id') or '')}: {safe(f.get('text') or '')}")
+            closed = f" ({f.get('status')})" if not model.is_open(f) else ""
+            lines.append(f"  {ago(f.get('created_at'))} ago  {safe(f.get('id') or '')}{closed}: {safe(f.get('text') or '')}")
         lines.append("")
     if history:
         lines.append(f"Earlier mentions by this author ({len(history)}):")

@@ -12,6 +12,8 @@ import sys
 import termios
 import time
 
+from socialwatch import presence
+from socialwatch.app import App
 from tests.test_cli import lines, sw, write_jsonl
 
 
@@ -72,6 +74,10 @@ def test_keys_assign_resolve_and_quit(isolated_home: pathlib.Path, tmp_path: pat
         _press(leader, b"r")
         screen.wait_for(b"resolved")
         assert b"file:t2" in screen.wait_for(b"[q]uit")  # the next mention
+        # Another agent opening it would be told who is viewing it (a presence mark, apart from the mention).
+        marks = presence.who_is_viewing(App().store, "file:t2", exclude="tom")
+        assert [(m.agent, m.activity) for m in marks] == [("priya", "viewing")]
+        assert presence.who_is_viewing(App().store, "file:t1") == []  # the mark moved on with her
         _press(leader, b"q")
         proc.wait(timeout=30)
     finally:
@@ -82,8 +88,8 @@ def test_keys_assign_resolve_and_quit(isolated_home: pathlib.Path, tmp_path: pat
     t1 = json.loads(sw("show", "file:t1", "--json")[1])
     assert t1["status"] == "resolved" and t1["assignee"] == "priya"
     assert [m["id"] for m in lines(sw("triage", "--json")[1])] == ["file:t2"]
-    viewing = json.loads(sw("show", "file:t2", "--json")[1]).get("viewing") or {}
-    assert viewing.get("agent") == "priya"  # another agent opening it would be told
+    assert "viewing" not in json.loads(sw("show", "file:t2", "--json")[1])  # viewing never changes the mention
+    assert presence.everyone(App().store) == []  # quitting cleared the mark
 
 
 def test_the_queue_is_live_other_agents_claims_and_new_mentions_show_up(isolated_home: pathlib.Path, tmp_path: pathlib.Path,

@@ -245,6 +245,13 @@ def show(state: State, mention_id: str, as_json: bool) -> None:
                    "thread": [views.history_entry(m) for m in thread]})
         return
     click.echo(views.mention_detail(mention, history, thread))
+    from socialwatch import presence
+
+    try:
+        for mark in presence.who_is_viewing(app.store, mention["id"], exclude=app.agent):
+            click.echo(f"Heads up: {mark.describe()}", err=True)
+    except SocialwatchError:
+        pass  # presence is a courtesy: `show` works without it
 
 
 # ---- score --------------------------------------------------------------------------------------
@@ -567,6 +574,7 @@ def history(state: State, mention_id: str, as_json: bool) -> None:
         return
     wanted = {e["record"] for e in entries if e.get("record")}
     replies = {r["id"]: r for r in app.store.replies() if r.get("id") in wanted} if wanted else {}
+    click.echo(f"History of {mention_id} ({len(entries)} event{'' if len(entries) == 1 else 's'}):", err=True)
     for line in audit_view.lines(entries, replies):
         click.echo(line)
 

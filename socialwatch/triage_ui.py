@@ -249,7 +249,7 @@ def _act(app: App, m: dict, live: Live) -> bool:
                 if reply_from_triage(app, m, drafting):
                     return True
                 continue
-        except click.Abort:  # Ctrl-C or Ctrl-D at a prompt: cancel that prompt, stay on the mention
+        except (click.Abort, KeyboardInterrupt):  # Ctrl-C or Ctrl-D at a prompt: cancel it, stay on the mention
             click.echo("")
             click.echo("cancelled")
             continue

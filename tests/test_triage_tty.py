@@ -287,7 +287,13 @@ def test_accepting_a_template_unchanged_in_the_editor_sends_it(isolated_home: pa
 def test_triage_offers_a_dm_only_private_templates_and_replies_privately(isolated_home: pathlib.Path,
                                                                        tmp_path: pathlib.Path) -> None:
     _setup(isolated_home, tmp_path, [{"id": "twitter:55", "text": "my bill is wrong", "author": {"handle": "ann"}, "kind": "dm"}])
-    proc, leader, screen = _start("priya", env=_quiet_editor(tmp_path))
+    seen_by_others = tmp_path / "presence.txt"
+    editor = tmp_path / "editor.sh"  # accepts the text unchanged, noting what others see meanwhile
+    editor.write_text(f"#!/bin/sh\n{sys.executable} -c 'from socialwatch import presence; from socialwatch.app import App; "
+                      f"print([(m.agent, m.activity) for m in presence.who_is_viewing(App().store, \"twitter:55\")])'"
+                      f" > {seen_by_others}\n")
+    editor.chmod(0o755)
+    proc, leader, screen = _start("priya", env={"EDITOR": str(editor), "VISUAL": str(editor)})
     try:
         screen.wait_for(b"[q]uit")
         _press(leader, b"p")
@@ -303,6 +309,7 @@ def test_triage_offers_a_dm_only_private_templates_and_replies_privately(isolate
         _stop(proc, leader)
     sent = lines((isolated_home / "outbox" / "replies.jsonl").read_text())
     assert [(r["text"], r["visibility"]) for r in sent] == [("Hi @ann, thanks for your message. priya", "private")]
+    assert seen_by_others.read_text().strip() == "[('priya', 'drafting')]"  # while the editor was open
 
 
 def test_ctrl_c_at_a_prompt_cancels_the_prompt_not_triage(isolated_home: pathlib.Path, tmp_path: pathlib.Path) -> None:

@@ -191,6 +191,15 @@ def queue_table(items: list[dict]) -> str:
     return table(rows, ["prio", "flags", "age", "id", "author", "text"], align={0: "right"}, shrink=[5, 4])
 
 
+def customer_table(items: list[dict]) -> str:
+    """One customer's mentions: when, where, status, assignee and text (`customer HANDLE`)."""
+    rows = [[ago(m.get("created_at")), safe(m.get("id") or ""), "@" + safe((m.get("author") or {}).get("handle") or "?"),
+             str(m.get("status") or ""), safe(m.get("assignee") or "-"), str(model.effective_priority(m)), flags(m),
+             safe(m.get("text") or "")] for m in items]
+    return table(rows, ["age", "id", "author", "status", "assignee", "prio", "flags", "text"], align={5: "right"},
+                 shrink=[7, 2])
+
+
 def score_explanation(text: str, score: dict) -> str:
     head = (f"{safe(text)}\n  compound {score['compound']:+.3f} · priority {score['priority']}"
             f"{' · ANGRY' if score.get('angry') else ''}{' · VIRAL' if score.get('viral') else ''}")

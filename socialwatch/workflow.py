@@ -160,19 +160,6 @@ def escalate(app: App, mention_id: str, team: str, reason: str) -> dict:
     return change(app, mention_id, "escalate", apply)
 
 
-def mark_viewing(app: App, mention_id: str) -> dict:
-    """Record that this agent has the mention open (for collision warnings in triage)."""
-
-    def apply(m: dict) -> None:
-        m["viewing"] = {"agent": app.agent, "since": _now()}
-
-    with app.store.session() as s:
-        m = s.require(mention_id)
-        apply(m)
-        s.put(m)
-    return m
-
-
 def claim(app: App, filters: queue.Filters | None = None) -> dict | None:
     """Atomically take the highest-priority unassigned open case (its root, with its follow-ups:
     never a follow-up alone); None if none is left."""

@@ -5,7 +5,8 @@
     when = "delay"               # "delay": due `delay` after the resolution; "on_resolve": due at once
     delay = "10m"
     question = "Hi {name}, how did we do? Reply 1 (poor) to 5 (great), and tell us why if you like."
-    visibility = "auto"          # "public", "private", or "auto": the channel of the case (DM -> private)
+    visibility = "auto"          # "public", "private", or "auto": the channel of the case (a DM is always
+                                 # surveyed privately)
     min_interval = "30d"         # never survey one customer twice within this window
     expires = "7d"               # answers later than this after the survey are ordinary mentions
     exclude_tags = ["spam"]      # cases with one of these tags get no survey
@@ -203,11 +204,12 @@ def question_for(st: Settings, mention: dict, brand: dict) -> str:
 
 
 def visibility_for(st: Settings, mention: dict) -> str:
-    if st.visibility != "auto":
-        return st.visibility
-    from socialwatch.outbox import default_visibility
+    """How the survey goes out: `visibility`, as a template's suggestion (`outbox.choose_visibility`):
+    a case that came in as a direct message is always surveyed privately, whatever the config says."""
+    from socialwatch.outbox import choose_visibility
 
-    return default_visibility(mention)
+    return choose_visibility(mention, None, None if st.visibility == "auto" else st.visibility,
+                             "[csat] visibility").value
 
 
 def send_due(app: Any, now: datetime | None = None) -> list[SendResult]:

@@ -381,3 +381,14 @@ def test_a_survey_whose_sender_died_after_the_claim_is_never_sent_by_itself(home
     assert len(surveys(home)) == 1 and show("twitter:1")["csat_survey"]["state"] == "sent"
     assert sw("outbox", "retry", record["id"])[0] == 1  # sent: nothing to retry
     assert len(surveys(home)) == 1
+
+
+def test_a_case_that_came_in_as_a_direct_message_is_surveyed_privately(home, tmp_path) -> None:
+    config = home / "socialwatch.toml"
+    config.write_text(config.read_text() + 'visibility = "public"\n')
+    load(tmp_path, [{"id": "twitter:7", "kind": "dm", "text": "my account is locked", "author": {"handle": "kim"}},
+                    {"id": "twitter:8", "text": "no signal", "author": {"handle": "lee"}}])
+    assert sw("reply", "twitter:7", "--text", "unlocked", "--resolve")[0] == 0
+    assert sw("reply", "twitter:8", "--text", "fixed", "--resolve")[0] == 0
+    assert sw("csat", "send")[0] == 0
+    assert {s["in_reply_to"]: s["visibility"] for s in surveys(home)} == {"twitter:7": "private", "twitter:8": "public"}

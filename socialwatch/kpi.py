@@ -498,6 +498,7 @@ class Trend:
         monday = (local - timedelta(days=local.weekday())).replace(hour=0, minute=0, second=0, microsecond=0,
                                                                      tzinfo=None)
         self.weeks: list[tuple[datetime, datetime]] = []
+        self.monday = monday.date()
         cursor = monday
         while _aware(cursor, p.tz) < until:
             self.weeks.append((_aware(cursor, p.tz), _aware(cursor + timedelta(weeks=1), p.tz)))
@@ -508,10 +509,8 @@ class Trend:
     def _week(self, dt: datetime) -> int | None:
         if not self.weeks or dt < self.weeks[0][0] or dt >= self.until:
             return None
-        for i, (a, b) in enumerate(self.weeks):
-            if a <= dt < b:
-                return i
-        return None
+        i = (dt.astimezone(self.p.tz).date() - self.monday).days // 7  # (local dates: DST cannot shift a week)
+        return i if 0 <= i < len(self.weeks) else None
 
     def add(self, m: dict, created: datetime | None, survey: Survey | None) -> None:
         if created is not None:

@@ -56,16 +56,27 @@ class Policy:
         return self.bands[-1].first_response
 
     def elapsed(self, start: datetime, end: datetime) -> timedelta:
-        """Business time between two instants (plain time when business_time is off)."""
+        """Business time between two instants (plain time when business_time is off).
+
+        The first and last days are walked; the whole days between are counted (business days
+        of the week, less holidays), so a span of a year costs no more than one of a week."""
         if end <= start:
             return timedelta(0)
         if not self.business_time:
             return end - start
-        total = timedelta(0)
         local_start = start.astimezone(self.tz)
         local_end = end.astimezone(self.tz)
-        day = local_start.date()
-        while day <= local_end.date():
+        first, last = local_start.date(), local_end.date()
+        if (last - first).days <= 2:
+            return self._walk(local_start, local_end, first, last)
+        total = self._walk(local_start, local_end, first, first) + self._walk(local_start, local_end, last, last)
+        return total + self._day_length() * self.business_days(first + timedelta(days=1), last - timedelta(days=1))
+
+    def _walk(self, local_start: datetime, local_end: datetime, first: date, last: date) -> timedelta:
+        """Business time between two local instants on the days first..last, day by day."""
+        total = timedelta(0)
+        day = first
+        while day <= last:
             if day.weekday() in self.days and day not in self.holidays:
                 open_at = datetime.combine(day, self.start, tzinfo=self.tz)
                 close_at = datetime.combine(day, self.end, tzinfo=self.tz)
@@ -75,6 +86,21 @@ class Policy:
                     total += hi - lo
             day += timedelta(days=1)
         return total
+
+    def _day_length(self) -> timedelta:
+        """The business hours of one whole day (wall-clock time, as the day-by-day walk counts it)."""
+        return datetime.combine(date(2000, 1, 3), self.end) - datetime.combine(date(2000, 1, 3), self.start)
+
+    def business_days(self, first: date, last: date) -> int:
+        """The business days (of the week, not holidays) from `first` to `last`, both included."""
+        if last < first:
+            return 0
+        span = (last - first).days + 1
+        weeks, rest = divmod(span, 7)
+        count = weeks * len(self.days)
+        count += sum(1 for i in range(rest) if (first + timedelta(days=weeks * 7 + i)).weekday() in self.days)
+        count -= sum(1 for d in self.holidays if first <= d <= last and d.weekday() in self.days)
+        return count
 
     def due(self, start: datetime, budget: timedelta) -> datetime:
         """The instant at which `budget` of business time has passed since `start`."""

@@ -349,3 +349,38 @@ def test_report_credits_who_did_the_work_and_shows_csat(home: pathlib.Path, tmp_
     code, text, _ = sw("report", "--since", "1d")
     assert "These are the defaults: the config has no [sla] table." in text
     assert "100% (1 satisfied of 1 answers)" in text and "carol" in text
+
+
+# --------------------------------------------------------------------------- business time, fast
+
+
+def walked(p: sla.Policy, start: datetime, end: datetime) -> timedelta:
+    """Business time by walking every day (the plain definition `Policy.elapsed` must agree with)."""
+    if end <= start:
+        return timedelta(0)
+    a, b = start.astimezone(p.tz), end.astimezone(p.tz)
+    return p._walk(a, b, a.date(), b.date())
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Europe/London", "America/New_York", "Australia/Sydney"])
+def test_long_spans_count_whole_days_as_the_day_by_day_walk_does(zone: str) -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    holidays = ["2026-12-25", "2026-12-28", "2027-01-01", "2027-04-02", "2027-03-28"]
+    policies = [sla.policy({"timezone": zone, "hours": "09:00-17:30", "holidays": holidays}),
+                sla.policy({"timezone": zone, "hours": "08:00-20:00", "days": ["mon", "wed", "sat", "sun"]}),
+                sla.policy({"timezone": zone, "hours": "00:00-24:00", "days": ["tue"], "holidays": ["2027-01-05"]})]
+    base = datetime(2026, 10, 1, tzinfo=UTC)
+
+    @settings(max_examples=150, deadline=None)
+    @given(st.integers(0, 400 * 24 * 60), st.integers(0, 400 * 24 * 60), st.integers(0, 2))
+    def agree(a: int, b: int, which: int) -> None:
+        p = policies[which]
+        start, end = base + timedelta(minutes=a), base + timedelta(minutes=b)
+        assert p.elapsed(start, end) == walked(p, start, end)
+
+    agree()
+    p = policies[0]
+    year = p.elapsed(datetime(2026, 1, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC))
+    assert year == walked(p, datetime(2026, 1, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC))

@@ -551,6 +551,12 @@ class PgStore:
     def source_lock(self, name: str) -> "AdvisoryLock":
         return AdvisoryLock(self, _lock_key("source", name), f"source {name}")
 
+    def daemon_lock(self) -> Any:
+        """The lock `socialwatch run` holds on this database (see daemonlock.py)."""
+        from socialwatch.daemonlock import PgDaemonLock
+
+        return PgDaemonLock(self, _lock_key("daemon"))
+
     # ---- live queue -----------------------------------------------------------------------
     def watch(self) -> "PgWatcher":
         """Committed queue changes (LISTEN socialwatch_queue), for a live `triage`."""

@@ -4,7 +4,11 @@ One interval job per enabled source (its own `interval`, with jitter), `max_inst
 coalescing, and a misfire grace of half an interval. Each job polls through `poller.poll_source`,
 which holds the source's inter-process lock, so a cron `poll` beside the daemon never polls the
 same source at once. A failing source backs off exponentially (interval × 2^failures, capped)
-and recovers by itself; it never stops the others.
+and recovers by itself; it never stops the others. A source whose own settings are broken (a
+missing key, an unset secret) is logged at start-up and fails each poll like any failing source.
+
+One daemon per store: `run` holds the store's daemon lock (daemonlock.py) for its whole life, so
+a second daemon exits 2 naming the holder; cron polls do not take it.
 
 Signals: SIGTERM/SIGINT stop gracefully (running polls finish their current batch and store it,
 then the scheduler shuts down, exit 0); SIGHUP, or a change of the config file's contents,
@@ -117,21 +121,15 @@ class Daemon:
     def reload(self, reason: str) -> bool:
         """Load the config again; keep the old one (and say why) if the new one is bad."""
         candidate = App(self.config_path, agent=self.agent)
+        new_lock = None
         try:
             problems = self._check(candidate)
+            if candidate.store.describe() != self.app.store.describe():  # the config moved the store
+                new_lock = candidate.store.daemon_lock().acquire()
         except SocialwatchError as exc:
             log(logging.ERROR, "config reload failed; keeping the running configuration", reason=reason, error=str(exc))
             self._config_digest = self._digest()
             return False
-        new_lock = None
-        if candidate.store.describe() != self.app.store.describe():  # the config moved the store
-            try:
-                new_lock = candidate.store.daemon_lock().acquire()
-            except SocialwatchError as exc:
-                log(logging.ERROR, "config reload failed; keeping the running configuration", reason=reason,
-                    error=str(exc))
-                self._config_digest = self._digest()
-                return False
         self._report_problems(problems)
         old, self.app = self.app, _pooled(candidate)
         if new_lock is not None:

@@ -27,6 +27,7 @@ Rules (see storage.py for the file format):
 from __future__ import annotations
 
 import contextlib
+import errno
 import pathlib
 import zlib
 from collections.abc import Callable, Iterator
@@ -41,6 +42,9 @@ from socialwatch import model
 from socialwatch.errors import ConfigError, NotFound, SocialwatchError, StoreError
 from socialwatch.locking import FileLock
 from socialwatch.storage import FORMAT, MARKER, AtomicJSONStorage, atomic_write, dump, read_json
+
+#: errors writing the data directory that mean its path or permissions are wrong (configuration)
+_PATH_ERRNOS = {errno.ENOENT, errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOTDIR, errno.EISDIR, errno.EEXIST}
 
 SEGMENT_SIZE = 500
 SHARDS = 64
@@ -395,10 +399,10 @@ class TinyStore:
         reason = exc.strerror or type(exc).__name__
         where = f" ({exc.filename})" if exc.filename and str(exc.filename) != str(self.data_dir) else ""
         message = f"cannot write in the data directory {self.data_dir}: {reason}{where}"
-        if self.key:
+        if self.key and exc.errno in _PATH_ERRNOS:
             return ConfigError(message + ": fix the path or the directory's permissions", path=self.config_file,
                                key=self.key)
-        return StoreError(message)
+        return StoreError(message)  # (a full disk, an I/O error: not the configuration's fault)
 
     def shard_path(self, kind: str, number: int) -> pathlib.Path:
         paths = self._shard_paths.get(kind)

@@ -190,6 +190,21 @@ def test_an_unwritable_data_path_is_a_clear_config_error(home: pathlib.Path) -> 
     assert code == 2 and "store.path" in err and "cannot create the data directory" in err and "unexpected" not in err
 
 
+@pytest.mark.parametrize("backend", ["tinydb"], indirect=True)
+def test_a_full_disk_is_a_store_failure_not_a_config_error(home: pathlib.Path, monkeypatch) -> None:
+    import errno
+
+    from socialwatch.store import Session
+
+    def full(self) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(Session, "commit", full)
+    code, _, err = sw("poll")
+    assert code == 1 and "cannot write in the data directory" in err and "No space left on device" in err
+    assert "store.path" not in err and "unexpected" not in err
+
+
 def test_the_default_data_directory_is_still_made_on_first_use(isolated_home: pathlib.Path) -> None:
     assert sw("init")[0] == 0
     config = isolated_home / "socialwatch.toml"

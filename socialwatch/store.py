@@ -116,6 +116,17 @@ class SessionBase:
         when it has none)."""
         return self.add(rows)
 
+    def peek(self, mention_id: str) -> Mention | None:
+        """The mention as stored, without locking it for this session (a database's sessions lock
+        what they `get`; the files' session holds the one store lock anyway)."""
+        return self.get(mention_id)
+
+    def get_in_case(self, mention_id: str) -> Mention | None:
+        """`get`, having locked the mention's case root first when it is a follow-up (see
+        `cases`): every change to a case locks its root before any other member, so that two
+        sessions changing one case wait for each other instead of deadlocking."""
+        return self.get(mention_id)
+
     def require(self, mention_id: str) -> Mention:
         """The mention, or NotFound."""
         mention = self.get(mention_id)
@@ -598,6 +609,37 @@ class TinyStore:
     def describe(self) -> str:
         """Where the store lives, for people (no secret)."""
         return f"tinydb {self.data_dir}"
+
+    # ---- lookups by what agents type ---------------------------------------------------------
+    def ids_with_native(self, native: str, limit: int = 20) -> list[str]:
+        """The stored ids (open or archived) whose native part (after "PLATFORM:") is `native`.
+
+        Reads the open queue and the archive's index shards (no lock; each file is replaced
+        whole): only for an agent typing a bare native id, never on a hot path."""
+        suffix = ":" + native
+        found = {m["id"] for m in self.open_mentions() if str(m.get("id", "")).endswith(suffix)}
+        for number in range(SHARDS):
+            data = read_json(self.shard_path("index", number), "index") or {}
+            found.update(i for i in data.get("ids", {}) if i.endswith(suffix))
+            if len(found) >= limit:
+                break
+        return sorted(i for i in found if i.split(":", 1)[-1] == native)[:limit]
+
+    def handles_like(self, local: str, limit: int = 20) -> list[str]:
+        """Stored author handles (lower-cased) whose local part is `local` (lower-cased):
+        "sian" finds "sian@toot.wales" (Mastodon) and "sian.bsky.social" (Bluesky)."""
+        found: set[str] = set()
+        for number in range(SHARDS):
+            data = read_json(self.shard_path("authors", number), "authors") or {}
+            found.update(h for h in data.get("authors", {}) if h.startswith((local + "@", local + ".")))
+        return sorted(found)[:limit]
+
+    # ---- presence (see presence.py) -----------------------------------------------------------
+    def presence_board(self) -> Any:
+        """Who is viewing what: `presence.json`, apart from the queue (see presence_file.py)."""
+        from socialwatch.presence_file import PresenceFile
+
+        return PresenceFile(self.data_dir)
 
     def close(self) -> None:
         """Release resources (nothing for files)."""

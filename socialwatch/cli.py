@@ -108,8 +108,10 @@ def init(state: State, force: bool) -> None:
 def poll(state: State, sources: tuple[str, ...], since: str | None, wait: bool, as_json: bool) -> None:
     """Fetch new mentions from the sources, score, route and store them.
 
-    Prints one summary line per source: new, duplicates, angry, viral. Exits 1 when a source
-    failed (the reason is on stderr), 0 when every source was polled or skipped as busy.
+    Prints one summary line per source: new, duplicates, angry, viral. A source that fails
+    (its reason on stderr) never stops the others. Exits 0 when every source was polled or
+    skipped as busy, 1 when a source failed, 2 when a source's own settings are broken (a
+    missing key or secret: no retry will cure it) or the config file as a whole is.
     """
     from socialwatch import poller
     from socialwatch.output import json_line
@@ -121,7 +123,8 @@ def poll(state: State, sources: tuple[str, ...], since: str | None, wait: bool, 
         raise SocialwatchError("no enabled sources in the config")
     poller.check_sources(app, names)
     when = poller.since_option(since)
-    failed = 0
+    app.scorer  # noqa: B018 - a bad [scoring] table concerns every source: stop before polling any
+    failed = misconfigured = 0
     new_ids: list[str] = []
     for name in names:
         report = poller.poll_source(app, name, since=when, wait=wait)
@@ -137,6 +140,7 @@ def poll(state: State, sources: tuple[str, ...], since: str | None, wait: bool, 
             click.echo(f"{name}: skipped: already being polled by another process (use --wait to wait)", err=True)
         elif report.error:
             failed += 1
+            misconfigured += report.config_error
             click.echo(f"Error: {name}: {mask(report.error)}", err=True)
         elif not as_json:
             click.echo(
@@ -146,6 +150,8 @@ def poll(state: State, sources: tuple[str, ...], since: str | None, wait: bool, 
         new_ids += report.new_ids
     _run_alerts(app, new_ids)
     _send_surveys(app)
+    if misconfigured:
+        sys.exit(2)
     if failed:
         sys.exit(1)
 
@@ -841,35 +847,57 @@ def run(state: State, log_format: str, log_file: str | None, verbose: bool) -> N
     """Run the polling daemon: each source on its own interval, until SIGTERM/SIGINT.
 
     SIGHUP (or a changed config file) reloads the configuration; a bad new config is logged and
-    the running one kept. Logs one line per poll per source.
+    the running one kept. Logs one line per poll per source. One daemon per store: a second
+    `run` on the same store exits 2, naming the process that holds it.
     """
     import logging
 
     from socialwatch import logs
     from socialwatch.scheduler import Daemon
 
-    logs.setup(log_format, log_file, logging.DEBUG if verbose else logging.INFO)
-    sys.exit(Daemon(state.config_path, state.agent_name).run())
+    try:
+        logs.setup(log_format, log_file, logging.DEBUG if verbose else logging.INFO)
+    except OSError as exc:
+        raise click.BadParameter(f"cannot open {log_file}: {exc.strerror}", param_hint="--log-file") from None
+    try:
+        code = Daemon(state.config_path, state.agent_name).run()
+    except SocialwatchError as exc:
+        # A start-up error is a log record like any other (a JSON line for log shippers); the
+        # usual "Error:" line goes to stderr too, unless stderr is that JSON log.
+        if log_format == "json" or log_file:
+            logs.log(logging.ERROR, f"socialwatch daemon cannot start: {exc}", exit_code=exc.exit_code)
+        if log_format == "json" and not log_file and not state.traceback:
+            sys.exit(exc.exit_code)
+        raise
+    sys.exit(code)
 
 
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON object.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "prometheus"]), default="text", help="Output format.")
+@click.option("--backlog", is_flag=True, help="Count the team's backlog too: SLA breaches make the status degraded.")
+@click.option("--daemon", "need_daemon", is_flag=True, help="Count a missing daemon: no `run` on this store is failing.")
 @pass_state
-def health(state: State, as_json: bool, fmt: str) -> None:
-    """Check sources, backlog and SLAs. Exit 0 healthy, 1 degraded, 2 failing.
+def health(state: State, as_json: bool, fmt: str, backlog: bool, need_daemon: bool) -> None:
+    """Check the service: sources, store (and daemon). Exit 0 healthy, 1 degraded, 2 failing.
 
-    Works as a Docker HEALTHCHECK, a Nagios check or (with --format prometheus) a node-exporter
-    textfile collector.
+    The team's backlog (open, unanswered, SLA breaches) is reported but changes the exit status
+    only with --backlog. The reasons for a status other than healthy are always printed (in the
+    report, and on stderr with --format prometheus). Works as a Docker HEALTHCHECK, a Nagios
+    check or (with --format prometheus) a node-exporter textfile collector.
     """
     from socialwatch import health as health_mod
     from socialwatch.output import json_line
 
-    report = health_mod.summary(state.app)
+    report = health_mod.summary(state.app, backlog=backlog, daemon=need_daemon)
     if as_json or fmt == "json":
         json_line(report)
     elif fmt == "prometheus":
         click.echo(health_mod.prometheus(report), nl=False)
+        from socialwatch.render import safe
+
+        for reason in report["reasons"]:
+            click.echo(f"{report['state']}: {safe(reason)}", err=True)
     else:
         from socialwatch import views
 

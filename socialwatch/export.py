@@ -317,14 +317,16 @@ def write_jsonl(mentions: Iterable[dict], out: IO[str], tick: Callable[[], None]
 
 
 def write_xlsx(mentions: Iterable[dict], path: str, columns: list[str], ctx: Context | None = None) -> int:
-    """An Excel workbook (needs the xlsxwriter package) whose cells are typed: text as strings
-    (never formulas: no quote needed), numbers as numbers, instants as dates, flags as booleans."""
+    """An Excel workbook (xlsxwriter, a dependency imported only here) whose cells are typed: text as
+    strings (never formulas: no quote needed), numbers as numbers, instants as dates, flags as booleans."""
     try:
         import xlsxwriter  # type: ignore[import-not-found]
     except ImportError:
         from socialwatch.errors import UsageError
 
-        raise UsageError("XLSX export needs the xlsxwriter package: pip install xlsxwriter") from None
+        raise UsageError("XLSX export needs the xlsxwriter package, which installing socialwatch brings along and "
+                         "is missing here: run `pip install xlsxwriter` in socialwatch's environment (or reinstall "
+                         "socialwatch); --format csv works without it") from None
     from socialwatch.model import parse_time
 
     ctx = ctx or Context()

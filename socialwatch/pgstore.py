@@ -588,6 +588,12 @@ class PgStore:
     def source_lock(self, name: str) -> "AdvisoryLock":
         return AdvisoryLock(self, _lock_key("source", name), f"source {name}")
 
+    def daemon_lock(self) -> Any:
+        """The lock `socialwatch run` holds on this database (see daemonlock.py)."""
+        from socialwatch.daemonlock import PgDaemonLock
+
+        return PgDaemonLock(self, _lock_key("daemon"))
+
     # ---- lookups by what agents type ----------------------------------------------------------
     def ids_with_native(self, native: str, limit: int = 20) -> list[str]:
         """The stored ids whose native part (after "PLATFORM:") is `native` (an index lookup)."""

@@ -216,17 +216,29 @@ def sources_table(rows: list[dict]) -> str:
 
 
 def health_text(report: dict) -> str:
+    """`socialwatch health`: the state, why it is not healthy, then sources, store, daemon, backlog."""
     lines = [f"socialwatch: {report['state'].upper()}"]
+    lines += [f"  - {safe(reason)}" for reason in report.get("reasons") or []]
     store = report["store"]
     if store.get("error"):
         lines.append(f"store: {safe(store['where'])}: {safe(store['error'])}")
         return "\n".join(lines)
+    lines.append("")
     lines.append(sources_table(report["sources"]))
     lines.append("")
     lines.append(f"store: {store['open']} open, {store['archived']} closed, {store['bytes'] / 1e6:.1f} MB "
                  f"({safe(store['where'])})")
+    daemon = report.get("daemon") or {}
+    if daemon.get("running"):
+        where = f"pid {daemon.get('pid')}" + (f" on {safe(str(daemon['host']))}" if daemon.get("host") else "")
+        lines.append(f"daemon: running ({where}" + (f", since {ago(daemon['started_at'])}" if daemon.get("started_at") else "")
+                     + ")")
+    else:
+        lines.append("daemon: not running (polling from cron, or stopped)")
     oldest = report.get("oldest_unanswered")
     lines.append(f"backlog: {report['backlog']} open, {report['unanswered']} unanswered"
                  + (f", oldest {safe(oldest['id'])} ({ago(oldest['created_at'])})" if oldest else ""))
-    lines.append(f"SLA breaches: {report['sla_breaches']}")
+    counted = "" if report.get("backlog_counts") or not report["sla_breaches"] else \
+        " (team backlog: not counted in the status; --backlog counts it)"
+    lines.append(f"SLA breaches: {report['sla_breaches']}{counted}")
     return "\n".join(lines)

@@ -392,3 +392,20 @@ def test_a_case_that_came_in_as_a_direct_message_is_surveyed_privately(home, tmp
     assert sw("reply", "twitter:8", "--text", "fixed", "--resolve")[0] == 0
     assert sw("csat", "send")[0] == 0
     assert {s["in_reply_to"]: s["visibility"] for s in surveys(home)} == {"twitter:7": "private", "twitter:8": "public"}
+
+
+def test_history_tells_the_survey_in_words(home, tmp_path) -> None:
+    load(tmp_path, CASES[:1])
+    assert sw("--as", "priya", "reply", "twitter:1", "--text", "fixed", "--resolve", "-y")[0] == 0
+    assert sw("csat", "send")[0] == 0
+    ref = show("twitter:1")["csat_survey"]["ref"]
+    load(tmp_path, [{"id": "twitter:2", "text": "2/5 it died again", "author": {"handle": "kim"}, "in_reply_to": ref}],
+         "answer.jsonl")
+    code, out, _ = sw("history", "twitter:1")
+    assert code == 0
+    rows = out.splitlines()
+    assert "satisfaction survey due at" in rows[2] and "resolved_by" not in rows[2]
+    assert rows[3].endswith("socialwatch  sending the satisfaction survey " + show("twitter:1")["csat_survey"]["record"])
+    assert "satisfaction survey c" in rows[4] and rows[4].endswith(" sent")
+    assert rows[5].endswith("the customer answered the satisfaction survey: 2/5 “it died again” "
+                            "(not satisfied: the case is reopened)")

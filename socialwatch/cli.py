@@ -149,6 +149,7 @@ def poll(state: State, sources: tuple[str, ...], since: str | None, wait: bool, 
             )
         new_ids += report.new_ids
     _run_alerts(app, new_ids)
+    _send_surveys(app)
     if misconfigured:
         sys.exit(2)
     if failed:
@@ -168,6 +169,21 @@ def _run_alerts(app: Any, new_ids: list[str]) -> None:
         alerter.periodic()
     except SocialwatchError as exc:
         click.echo(f"Warning: alerts: {exc}", err=True)
+
+
+def _send_surveys(app: Any) -> None:
+    """Satisfaction surveys that became due (the daemon sends them itself); never fails the poll."""
+    from socialwatch import csat
+    from socialwatch.render import safe
+
+    try:
+        if csat.settings(app.config) is None:
+            return
+        for result in csat.send_due(app):
+            if result.state in ("failed", "unknown"):
+                click.echo(safe(f"Warning: csat survey for {result.case}: {result.state}: {result.detail}"), err=True)
+    except SocialwatchError as exc:
+        click.echo(f"Warning: csat surveys: {exc}", err=True)
 
 
 # ---- triage -------------------------------------------------------------------------------------
@@ -895,18 +911,27 @@ def health(state: State, as_json: bool, fmt: str, backlog: bool, need_daemon: bo
 @click.option("--format", "fmt", type=click.Choice(["csv", "jsonl", "xlsx"]), default="csv", show_default=True)
 @click.option("--columns", metavar="A,B,...", help="CSV/XLSX columns to write, in this order (see --list-columns).")
 @click.option("--list-columns", is_flag=True, help="List the columns with their meaning and exit.")
-@click.option("--bom", is_flag=True, help="Start the CSV with a UTF-8 byte-order mark (for Excel).")
+@click.option("--for", "mode", type=click.Choice(["excel", "analysis"]), default="excel", show_default=True,
+              help="excel: BOM, dates Excel reads, formulas neutralised. analysis: raw text and ISO dates for "
+                   "pandas or BI tools (not for opening in a spreadsheet).")
+@click.option("--timezone", "zone", default="UTC", show_default=True, metavar="ZONE",
+              help="Time zone of the dates of --for excel and XLSX: an IANA name, or 'policy' for [sla] timezone.")
+@click.option("--bom", is_flag=True, help="Start the CSV with a UTF-8 byte-order mark (always there with --for excel).")
 @click.option("--since", metavar="AGE|DATE", help="Only mentions posted since (e.g. 7d or 2026-11-01).")
 @click.option("--until", metavar="AGE|DATE", help="Only mentions posted before.")
 @click.option("--complaints", is_flag=True, help="Only complaints (negative or angry).")
 @queue_filters
 @pass_state
-def export(state: State, output: str | None, fmt: str, columns: str | None, list_columns: bool, bom: bool,
-           since: str | None, until: str | None, complaints: bool, **filters: Any) -> None:
-    """Export mentions (open and closed) to CSV, JSON lines or XLSX, spreadsheet-safe.
+def export(state: State, output: str | None, fmt: str, columns: str | None, list_columns: bool, mode: str,
+           zone: str, bom: bool, since: str | None, until: str | None, complaints: bool, **filters: Any) -> None:
+    """Export mentions (open and closed) to CSV, JSON lines or XLSX.
 
-    Cells that a spreadsheet would run as a formula (starting with = + - @ TAB CR) are prefixed
-    with a quote. Streams with bounded memory; a progress bar only on a terminal.
+    CSV --for excel (the default): UTF-8 with a byte-order mark, dates as YYYY-MM-DD HH:MM:SS
+    (UTC, or --timezone), and cells a spreadsheet would run as a formula (starting with
+    = + - @ TAB CR) prefixed with a quote. --for analysis: the texts as stored and ISO 8601 UTC
+    dates, for pandas and BI tools; not for opening in a spreadsheet. XLSX cells are typed (text,
+    numbers, dates), so nothing needs a quote. Streams with bounded memory; a progress bar only
+    on a terminal.
     """
     from socialwatch import export as ex
     from socialwatch import poller, queue
@@ -920,11 +945,12 @@ def export(state: State, output: str | None, fmt: str, columns: str | None, list
     cols = ex.choose_columns(columns)
     filters["since"] = poller.since_option(since)
     filters["until"] = poller.since_option(until)
+    ctx = _export_context(app, zone, cols) if fmt != "jsonl" else None
     chosen = ex.select(app.store.iter_all(), queue.Filters.from_options(filters), complaints)
     if fmt == "xlsx":
         if not output:
             raise click.UsageError("XLSX needs --output FILE")
-        n = ex.write_xlsx(chosen, output, cols)
+        n = ex.write_xlsx(chosen, output, cols, ctx)
         click.echo(f"Exported {n} mentions to {output}", err=True)
         return
     bar = None
@@ -938,7 +964,7 @@ def export(state: State, output: str | None, fmt: str, columns: str | None, list
     def write(out: Any) -> int:
         if fmt == "jsonl":
             return ex.write_jsonl(chosen, out, tick)
-        return ex.write_csv(chosen, out, cols, bom=bom, tick=tick)
+        return ex.write_csv(chosen, out, cols, bom=bom, tick=tick, mode=mode, ctx=ctx)
 
     try:
         if output:
@@ -952,12 +978,39 @@ def export(state: State, output: str | None, fmt: str, columns: str | None, list
         click.echo(f"Exported {n} mentions to {output}", err=True)
 
 
+def _export_context(app: Any, zone: str, columns: list[str]) -> Any:
+    """What the appended export columns need: the SLA policy, older replies' texts, the dates' zone."""
+    from datetime import UTC
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    from socialwatch import export as ex
+    from socialwatch import sla
+
+    policy = sla.policy(app.config.table("sla"), str(app.config.path))
+    if zone == "policy":
+        tz = policy.tz
+    elif zone.upper() == "UTC":
+        tz = UTC
+    else:
+        try:
+            tz = ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise click.BadParameter(f"unknown time zone {zone!r} (an IANA name such as Europe/London, or 'policy')",
+                                     param_hint="--timezone") from None
+    texts = {}
+    if "reply_text" in columns:
+        texts = {r["id"]: r.get("text") or "" for r in app.store.replies(("sent",)) if r.get("kind") != "csat"}
+    return ex.Context(policy=policy, reply_texts=texts, tz=tz)
+
+
 def _attach_report() -> None:
+    from socialwatch.cli_csat import csat_cmd
     from socialwatch.cli_db import db
     from socialwatch.cli_report import report
 
     cli.add_command(report)
     cli.add_command(db)
+    cli.add_command(csat_cmd)
 
 
 _attach_report()

@@ -39,6 +39,7 @@ TOP_LEVEL: dict[str, type] = {
     "templates": dict,
     "daemon": dict,
     "export": dict,
+    "csat": dict,
 }
 
 STORE_KEYS: dict[str, Any] = {"backend": str, "path": str, "url": str, "pool_size": int}

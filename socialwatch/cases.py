@@ -92,8 +92,12 @@ def context(store: Any, mention: dict, *, limit: int = 20, open_list: list[dict]
     print under a mention."""
     from socialwatch.errors import SocialwatchError
 
-    history = store.author_history((mention.get("author") or {}).get("handle"), exclude=mention["id"], limit=limit,
-                                   open_list=open_list)
+    # The case's own members are its thread, not the customer's other business: leave them out
+    # of the history (a follow-up is usually the same author's newest mention).
+    members = {mention["id"], mention.get("case_id"), *(mention.get("followups") or [])} - {None}
+    history = store.author_history((mention.get("author") or {}).get("handle"), exclude=mention["id"],
+                                   limit=limit + len(members), open_list=open_list)
+    history = [m for m in history if m.get("id") not in members and m.get("case_id") not in members][:limit]
     thread = []
     for fid in mention.get("followups") or []:
         try:

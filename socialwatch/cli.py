@@ -400,15 +400,15 @@ def _template_text(state: State, mention: dict, name: str, variables: dict[str, 
 @click.option("--text", "-m", help="Reply with this text.")
 @click.option("--template", "-t", "template", metavar="NAME", help="Reply with this saved reply.")
 @click.option("--var", "variables", multiple=True, metavar="NAME=VALUE", help="A value for a custom placeholder.")
-@click.option("--public", "visibility", flag_value="public", help="Reply in public (default for public mentions).")
-@click.option("--private", "visibility", flag_value="private", help="Reply by private message (default for DMs).")
+@click.option("--public", "public", is_flag=True, help="Reply in public (default for public mentions).")
+@click.option("--private", "private", is_flag=True, help="Reply by private message (default for DMs).")
 @click.option("--resolve", is_flag=True, help="Resolve the mention once the reply is sent.")
 @click.option("--again", is_flag=True, help="Send although a reply to this mention was already sent.")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--json", "as_json", is_flag=True, help="Print the outbox record as JSON.")
 @pass_state
 def reply(state: State, mention_id: str, text: str | None, template: str | None, variables: tuple[str, ...],
-          visibility: str | None, resolve: bool, again: bool, yes: bool, as_json: bool) -> None:
+          public: bool, private: bool, resolve: bool, again: bool, yes: bool, as_json: bool) -> None:
     """Send a reply to a mention, exactly once: the saved draft, --text or --template.
 
     Two agents replying at once: one wins, the other is told who replied. A second reply to a
@@ -422,6 +422,9 @@ def reply(state: State, mention_id: str, text: str | None, template: str | None,
     app = state.app
     if text and template:
         raise click.UsageError("use either --text or --template")
+    if public and private:
+        raise click.UsageError("use either --public or --private, not both")
+    visibility = "public" if public else "private" if private else None
     mention = app.store.get(mention_id)
     tpl_name = None
     suggested = suggested_by = None
@@ -951,7 +954,7 @@ def export(state: State, output: str | None, fmt: str, columns: str | None, list
         if not output:
             raise click.UsageError("XLSX needs --output FILE")
         n = ex.write_xlsx(chosen, output, cols, ctx)
-        click.echo(f"Exported {n} mentions to {output}", err=True)
+        click.echo(f"Exported {n} mention{'' if n == 1 else 's'} to {output}", err=True)
         return
     bar = None
     tick = None
@@ -975,7 +978,7 @@ def export(state: State, output: str | None, fmt: str, columns: str | None, list
         if bar is not None:
             bar.__exit__(None, None, None)
     if output:
-        click.echo(f"Exported {n} mentions to {output}", err=True)
+        click.echo(f"Exported {n} mention{'' if n == 1 else 's'} to {output}", err=True)
 
 
 def _export_context(app: Any, zone: str, columns: list[str]) -> Any:

@@ -139,12 +139,12 @@ def mention_detail(m: dict, history: list[dict], thread: list[dict] | None = Non
             lines.append(f"  {ago(f.get('created_at'))} ago  {safe(f.get('id') or '')}{closed}: {safe(f.get('text') or '')}")
         lines.append("")
     if history:
-        lines.append(f"Earlier mentions by this author ({len(history)}):")
+        lines.append(f"Other mentions by this author ({len(history)}):")
         rows = [[ago(h.get("created_at")), safe(h.get("source") or ""), str(h.get("status")), str(model.effective_priority(h)),
                  safe(h.get("text") or "")] for h in history]
         lines.append(table(rows, ["age", "source", "status", "prio", "text"], shrink=[4]))
     else:
-        lines.append("No earlier mentions by this author.")
+        lines.append("No other mentions by this author.")
     return "\n".join(lines)
 
 

@@ -1,0 +1,37 @@
+"""Scoring: turn a mention into explainable sentiment, flags and a queue priority.
+
+A score (`Scorer.score`) holds:
+
+    compound, pos, neu, neg   VADER's sentiment (`vader`); None, with `sentiment_note` saying
+                              "sentiment not scored for <language>", for a text in a language
+                              no configured scorer covers (VADER is English-only)
+    angry                     the author is clearly angry (`cues` + the learned model)
+    viral                     reach or engagement velocity at its thresholds (`priority`)
+    complaint                 something went wrong, or dissatisfaction, angry or calm
+    needs_response            an agent should reply (a risk cue always sets it)
+    intent, intent_confidence complaint, question, request, feedback, praise or other
+    risk                      risk cue categories (`risk`): fraud, account_takeover, safety,
+                              elderly, disabled, bereavement, medical, legal, press
+    language                  ISO 639 code detected offline (`language`), None when the text
+                              has no words
+    priority, reasons         0..100 and every factor of it (`priority`, `explain`)
+    waiting                   {weight, cap_hours} of the waiting factor that
+                              `model.effective_priority` adds at read time (only when a
+                              response is needed)
+
+The modules: `vader` (VADER's fast path), `cuewords` and `cues` (anger cues), `risk`,
+`language`, `features` and `classifier` (the learned linear model, weights in
+`intent_model.json`), `priority` and `explain` (the factors), `settings` (the `[scoring]`
+table), `scorer` (the built-in `Scorer`), `plugins` (the `socialwatch.scorers` entry points).
+Importing this package loads none of VADER, the language model or the weights: each is read
+when the first text is scored.
+"""
+
+from __future__ import annotations
+
+from socialwatch.scoring.explain import explain
+from socialwatch.scoring.plugins import load_scorer
+from socialwatch.scoring.scorer import Analysis, Scorer
+from socialwatch.scoring.settings import DEFAULT_WEIGHTS, DEFAULTS, SETTINGS_KEYS
+
+__all__ = ["DEFAULTS", "DEFAULT_WEIGHTS", "SETTINGS_KEYS", "Analysis", "Scorer", "explain", "load_scorer"]

@@ -1,0 +1,70 @@
+"""The features of the learned model, shared by scoring and by `training/train_intent.py`
+(so that the model sees at training time exactly what it sees when scoring).
+
+From VADER's lower-case tokens (punctuation already stripped from the ends of words of three
+or more characters): each token, with handles as `@user`, links as `_url` and anything
+holding a digit as `_num`, and each pair of neighbouring tokens (`"not working"`). Beside
+the words, these flags and values:
+
+    _starts_handle  the text starts with a handle (addressed to someone)
+    _q, _excl       a question mark, an exclamation mark anywhere
+    _short          three tokens or fewer
+    cue:NAME        each anger cue found (anger words, churn, waiting, sarcasm, profanity,
+                    caps, punctuation, angry emoji, annoyed emoji)
+    risk            any risk cue
+    _vneg, _vpos    VADER's compound below / above 0, as its size (numeric)
+    _anger          the anger points over `angry_threshold`, at most 3 (numeric)
+"""
+
+from __future__ import annotations
+
+from itertools import pairwise
+
+#: The numeric features, in this order in `values`.
+NUMERIC = ("_vneg", "_vpos", "_anger")
+
+_DIGITS = frozenset("0123456789")
+
+
+def word_features(low_tokens: list[str]) -> set[str]:
+    """Unigrams and bigrams of the normalised tokens."""
+    toks = []
+    for t in low_tokens:
+        c = t[0]
+        if c == "@":
+            t = "@user"
+        elif c == "h" and t.startswith("http"):
+            t = "_url"
+        elif not _DIGITS.isdisjoint(t):
+            t = "_num"
+        toks.append(t)
+    feats = set(toks)
+    if len(toks) > 1:
+        feats.update([a + " " + b for a, b in pairwise(toks)])
+    return feats
+
+
+def features(text: str, low_tokens: list[str], compound: float, anger_ratio: float,
+             cue_names: list[str], risky: bool) -> tuple[set[str], tuple[float, float, float]]:
+    """(binary feature names, numeric values in `NUMERIC` order) of one text."""
+    feats = word_features(low_tokens) if low_tokens else set()
+    if low_tokens:
+        if low_tokens[0][0] == "@":
+            feats.add("_starts_handle")
+        if len(low_tokens) <= 3:
+            feats.add("_short")
+    else:
+        feats.add("_short")
+    if "?" in text:
+        feats.add("_q")
+    if "!" in text:
+        feats.add("_excl")
+    for name in cue_names:
+        feats.add("cue:" + name)
+    if risky:
+        feats.add("risk")
+    return feats, (
+        -compound if compound < 0 else 0.0,
+        compound if compound > 0 else 0.0,
+        anger_ratio if anger_ratio < 3.0 else 3.0,
+    )

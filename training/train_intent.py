@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 
 from socialwatch.scoring import Scorer  # noqa: E402
 from socialwatch.scoring.classifier import ANGRY_BY_CUES, LEARNED_INTENTS, MODEL_FILE  # noqa: E402
-from socialwatch.scoring.features import NUMERIC  # noqa: E402
+from socialwatch.scoring.features import NUMERIC, names  # noqa: E402
 from training import dataset  # noqa: E402
 
 FLAGS = ("complaint", "needs_response", "angry")
@@ -49,10 +49,10 @@ def featurize(rows: list[dict], scorer: Scorer) -> list[tuple[dict, dict]]:
     """(row, {feature: value}) for each row the model would score (English or no words)."""
     out = []
     for row in rows:
-        _vs, _low, _points, _cues, _risk, language, feats, values = scorer.text_features(row["text"])
+        _vs, _low, _points, _cues, _risk, language, feats, toks, values = scorer.text_features(row["text"])
         if language is not None and language not in scorer.languages:
             continue
-        x = dict.fromkeys(sorted(feats), 1.0)
+        x = dict.fromkeys(sorted(names(feats, toks)), 1.0)
         for name, value in zip(NUMERIC, values, strict=True):
             if value:
                 x[name] = value

@@ -4,7 +4,8 @@
 from the hand-labelled tweets in tests/data/labels_v2.csv (logistic regression, one weight
 per feature and output). Scoring reads only that file: no scikit-learn, no numpy. A text's
 features (`features.features`) select their weight rows, which are summed column by column,
-so a text costs one dictionary look-up per word and word pair.
+so a text costs one dictionary look-up per word and word pair (a set intersection for the
+words; the pairs are looked up first word, then second, so that no pair string is built).
 
 Outputs (each a logistic regression; a probability is the sigmoid of bias + the sum of the
 weights of the features present, plus the numeric features times their weights):
@@ -26,7 +27,6 @@ contribution to a decision is its weight: `explain` lists the largest ones as re
 
 from __future__ import annotations
 
-import heapq
 import math
 import pathlib
 from typing import Any
@@ -38,6 +38,8 @@ INTENTS = ("complaint", "question", "request", "feedback", "praise", "other")
 #: The intents with an output of their own (a complaint is the complaint flag; feedback, too rare
 #: in the labels to learn, comes from the suggestion cue).
 LEARNED_INTENTS = ("question", "request", "praise", "other")
+#: Contributions below this are too small to name as a reason.
+STRONG = 0.3
 #: Anger cue points (over `angry_threshold`) that make a text angry whatever the model says.
 ANGRY_BY_CUES = 2.0
 
@@ -57,34 +59,82 @@ class LinearModel:
     def __init__(self, data: dict[str, Any]) -> None:
         self.outputs: list[str] = list(data["outputs"])
         self.bias = tuple(float(b) for b in data["bias"])
-        self.weights: dict[str, tuple[float, ...]] = {f: tuple(w) for f, w in data["weights"].items()}
+        self.weights: dict[str, tuple[float, ...]] = {}  # single words and flags
+        self.pairs: dict[str, dict[str, tuple[float, ...]]] = {}  # word pairs: first -> second -> weights
+        for f, w in data["weights"].items():
+            if " " in f:
+                first, second = f.split(" ", 1)
+                self.pairs.setdefault(first, {})[second] = tuple(w)
+            else:
+                self.weights[f] = tuple(w)
         self.numeric = tuple(tuple(data["numeric"][name]) for name in NUMERIC)
         self.thresholds: dict[str, float] = dict(data["thresholds"])
         self.index = {name: i for i, name in enumerate(self.outputs)}
         self.intent_columns = [(self.index[f"intent:{name}"], name) for name in LEARNED_INTENTS]
         self.info: dict[str, Any] = dict(data.get("trained_on") or {})
+        self.keys = frozenset(self.weights)
+        self._flag_columns = tuple(self.index[name] for name in ("complaint", "needs_response", "angry"))
+        self._flag_thresholds = tuple(self.thresholds[name] for name in ("complaint", "needs_response", "angry"))
+        # The explained outputs: the features of some weight in each (|weight| >= STRONG), and
+        # their labels (made on first use).
+        self._explained = (self.index["needs_response"], self.index["complaint"])
+        self._strong: list[dict] = [{f: _label(f, w[i]) for f, w in self.weights.items() if abs(w[i]) >= STRONG}
+                                    for i in self._explained]
+        for first, seconds in self.pairs.items():
+            for second, w in seconds.items():
+                for strong, i in zip(self._strong, self._explained, strict=True):
+                    if abs(w[i]) >= STRONG:
+                        strong[(first, second)] = _label((first, second), w[i])
+        self._strong_words = [frozenset(f for f in strong if isinstance(f, str)) for strong in self._strong]
 
-    def logits(self, feats: set[str], values: tuple[float, ...]) -> list[float]:
-        """The raw score of every output."""
-        weights = self.weights
-        rows = [weights[f] for f in feats if f in weights]
-        rows.append(self.bias)
+    def with_thresholds(self, thresholds: dict[str, float]) -> "LinearModel":
+        """A copy deciding at other probabilities (the `[scoring] thresholds` table)."""
+        other = object.__new__(LinearModel)
+        other.__dict__.update(self.__dict__)
+        other.thresholds = {**self.thresholds, **thresholds}
+        other._flag_thresholds = tuple(other.thresholds[n] for n in ("complaint", "needs_response", "angry"))
+        return other
+
+    def present(self, feats: set[str], toks: list[str]) -> tuple[list, list, list]:
+        """(the single-word features of a text that have weights, the word pairs that do, as
+        (first, second) tuples, and all their weight rows)."""
+        found = list(feats & self.keys)
+        rows = list(map(self.weights.__getitem__, found))
+        pairs = self.pairs
+        seen: list = []
+        for i in range(len(toks) - 1):
+            second = pairs.get(toks[i])
+            if second is not None:
+                row = second.get(toks[i + 1])
+                if row is not None:
+                    key = (toks[i], toks[i + 1])
+                    if key not in seen:  # a feature counts once, however often it occurs
+                        seen.append(key)
+                        rows.append(row)
+        return found, seen, rows
+
+    def logits(self, rows: list, values: tuple[float, ...]) -> list[float]:
+        """The raw score of every output, given the weight rows of the features present."""
+        rows = [*rows, self.bias]
         for value, w in zip(values, self.numeric, strict=True):
             if value:
                 rows.append([x * value for x in w])
-        return [sum(column) for column in zip(*rows, strict=True)]
+        return list(map(sum, zip(*rows, strict=True)))
 
-    def predict(self, feats: set[str], values: tuple[float, ...]) -> dict[str, Any]:
-        """{complaint, needs_response, angry: (flag, probability); intent: (name, confidence)}."""
-        z = self.logits(feats, values)
-        index, th = self.index, self.thresholds
-        out: dict[str, Any] = {}
-        for name in ("complaint", "needs_response", "angry"):
-            p = _sigmoid(z[index[name]])
-            out[name] = (p >= th[name], p)
-        if values[2] >= ANGRY_BY_CUES and not out["angry"][0]:
-            out["angry"] = (True, out["angry"][1])
-        complaint, p_complaint = out["complaint"]
+    def predict(self, feats: set[str], toks: list[str], values: tuple[float, ...], explain: bool = True) -> dict[str, Any]:
+        """{complaint, needs_response, angry: (flag, probability); intent: (name, confidence);
+        explain: {needs_response, complaint: the three largest contributions, as text}}."""
+        found, pairs, rows = self.present(feats, toks)
+        z = self.logits(rows, values)
+        c, n, a = self._flag_columns
+        th_c, th_n, th_a = self._flag_thresholds
+        p_complaint, p_needs, p_angry = _sigmoid(z[c]), _sigmoid(z[n]), _sigmoid(z[a])
+        complaint = p_complaint >= th_c
+        out: dict[str, Any] = {
+            "complaint": (complaint, p_complaint),
+            "needs_response": (p_needs >= th_n, p_needs),
+            "angry": (p_angry >= th_a or values[2] >= ANGRY_BY_CUES, p_angry),
+        }
         if complaint:
             out["intent"] = ("complaint", p_complaint)
         else:
@@ -92,17 +142,46 @@ class LinearModel:
             total = sum(p for p, _ in probs) or 1.0
             p, name = max(probs)
             out["intent"] = (name, (p / total) * (1.0 - p_complaint))
+        if explain:
+            out["explain"] = {"needs_response": self._top(feats, pairs, values, 0),
+                              "complaint": self._top(feats, pairs, values, 1)}
         return out
 
-    def top(self, feats: set[str], values: tuple[float, ...], output: str, n: int = 3) -> list[tuple[str, float]]:
-        """The `n` features that weigh most (either way) in one output, largest first."""
-        i = self.index[output]
-        weights = self.weights
-        pairs = [(f, weights[f][i]) for f in feats if f in weights]
+    def _top(self, feats: set[str], pairs: list, values: tuple[float, ...], k: int) -> str:
+        """The three features that weigh most (either way) in explained output `k`
+        (0: needs_response, 1: complaint), as "'word' +1.2, a question mark -0.6". Only the
+        features of some weight (`STRONG`) are looked at, which keeps this cheap."""
+        strong = self._strong[k]
+        shown = [strong[f] for f in feats & self._strong_words[k]]
+        if pairs:
+            shown += [strong[f] for f in pairs if f in strong]
+        i = self._explained[k]
         for name, value, w in zip(NUMERIC, values, self.numeric, strict=True):
             if value:
-                pairs.append((name, w[i] * value))
-        return heapq.nlargest(n, pairs, key=lambda pair: abs(pair[1]))
+                contribution = w[i] * value
+                if contribution >= STRONG or contribution <= -STRONG:
+                    shown.append((abs(contribution), f"{describe(name)} {contribution:+.1f}"))
+        if len(shown) > 1:
+            shown.sort(reverse=True)
+        return ", ".join([label for _, label in shown[:3]])
+
+    def weight(self, feature: Any, i: int, values: tuple[float, ...]) -> float:
+        """A feature's contribution to output `i`."""
+        if isinstance(feature, tuple):
+            return self.pairs[feature[0]][feature[1]][i]
+        if feature in NUMERIC:
+            return self.numeric[NUMERIC.index(feature)][i] * values[NUMERIC.index(feature)]
+        return self.weights[feature][i]
+
+
+def _label(feature: str | tuple[str, str], weight: float) -> tuple[float, str]:
+    """(|weight|, "'word' +1.2"): how a feature shows in the reasons."""
+    return abs(weight), f"{describe(feature)} {weight:+.1f}"
+
+
+def name_of(feature: str | tuple[str, str]) -> str:
+    """A feature as the weights file names it ("a b" for a word pair)."""
+    return feature if isinstance(feature, str) else " ".join(feature)
 
 
 def load(path: pathlib.Path | None = None) -> LinearModel:
@@ -117,13 +196,23 @@ def load(path: pathlib.Path | None = None) -> LinearModel:
     return model
 
 
-def describe(feature: str) -> str:
-    """A feature as people read it: a word in quotes, a cue by its name."""
-    names = {"_q": "a question mark", "_excl": "an exclamation mark", "_short": "very short",
-             "_starts_handle": "starts with a handle", "_vneg": "negative compound", "_vpos": "positive compound",
-             "_anger": "anger cue points", "_url": "a link", "_num": "a number", "risk": "a risk cue"}
-    if feature in names:
-        return names[feature]
-    if feature.startswith("cue:"):
-        return feature[4:]
-    return "'" + feature.replace("_url", "<link>").replace("_num", "<number>") + "'"
+_NAMES = {"_q": "a question mark", "_excl": "an exclamation mark", "_short": "very short",
+          "_starts_handle": "starts with a handle", "_vneg": "negative compound", "_vpos": "positive compound",
+          "_anger": "anger cue points", "_url": "a link", "_num": "a number", "risk": "a risk cue"}
+_DESCRIBED: dict[str, str] = {}
+
+
+def describe(feature: str | tuple[str, str]) -> str:
+    """A feature as people read it: a word or word pair in quotes, a cue by its name."""
+    shown = _DESCRIBED.get(feature)
+    if shown is None:
+        feature = name_of(feature)
+        if feature in _NAMES:
+            shown = _NAMES[feature]
+        elif feature.startswith("cue:"):
+            shown = feature[4:]
+        else:
+            shown = "'" + feature.replace("_url", "<link>").replace("_num", "<number>") + "'"
+        if len(_DESCRIBED) < 50_000:
+            _DESCRIBED[feature] = shown
+    return shown

@@ -139,10 +139,8 @@ SUGGESTION = re.compile(
     r"|why not (?:add|make|have)|why don't you (?:add|make|have)|i wish (?:you|there)|wish you (?:had|would|could)"
     r"|add an option|add a feature|need an option|needs an option)\b"
 )
-SUGGESTION_TRIGGERS = frozenset(
-    "should add please could can would love like nice great cool awesome amazing good suggestion suggest request bring"
-    " consider why wish option feature".split()
-)
+# The regular expression runs only on texts holding one of these words.
+SUGGESTION_TRIGGERS = frozenset("should suggestion suggest request bring consider wish option feature add".split())
 
 # Thanks in the languages the demo and common support channels see (texts in a language no
 # scorer covers are ranked by these, a question mark and the risk cues).

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from socialwatch.scoring.classifier import describe
+#: Probabilities as shown ("0.93"), by hundredths: formatting floats is a good part of the cost
+#: of composing a score on ingest.
+_P = [f"{i / 100:.2f}" for i in range(101)]
 
 
-def _words(pairs: list[tuple[str, float]]) -> str:
-    return ", ".join(f"{describe(f)} {w:+.1f}" for f, w in pairs)
+def _p(value: float) -> str:
+    return _P[int(value * 100 + 0.5)]
 
 
 def reasons_of(a: Any, w: dict[str, float], needs_response: bool, complaint: bool, angry: bool,
@@ -17,50 +19,45 @@ def reasons_of(a: Any, w: dict[str, float], needs_response: bool, complaint: boo
     """The text's factors (response, intent, risk, anger, negativity) and their total."""
     p = a.prediction
     ex = a.explain
-    why = f"; {a.note}" if a.note else ""
-    p_needs = p["needs_response"][1]
+    why = "; " + a.note if a.note else ""
+    needed, p_needs = p["needs_response"]
+    words = ex.get("needs_response")
+    tail = ": " + words + ")" if words else why + ")"
     if needs_response:
         response = w["needs_response"]
-        if a.risk and not p["needs_response"][0]:
-            detail = "needs a response: a risk cue"
-        else:
-            detail = f"needs a response (p {p_needs:.2f}"
-            detail += f": {_words(ex['needs_response'])})" if ex.get("needs_response") else f"{why})"
+        detail = "needs a response: a risk cue" if a.risk and not needed else "needs a response (p " + _p(p_needs) + tail
     else:
         response = round(w["needs_response"] * 0.25 * p_needs, 1)
-        detail = f"no response needed (p {p_needs:.2f}"
-        detail += f": {_words(ex['needs_response'])})" if ex.get("needs_response") else f"{why})"
+        detail = "no response needed (p " + _p(p_needs) + tail
     reasons = [{"factor": "response", "contribution": response, "detail": detail}]
     total = response
 
-    confidence = p["intent"][1] if p["intent"][0] == intent else p["complaint"][1]
     if intent == "complaint":
         points = w["complaint"]
-        detail = f"complaint (p {p['complaint'][1]:.2f}"
-        if not p["complaint"][0] and angry:
+        said, p_complaint = p["complaint"]
+        if not said and angry:
             detail = "complaint: angry"
-        elif ex.get("complaint"):
-            detail += f": {_words(ex['complaint'])})"
         else:
-            detail += ")"
+            words = ex.get("complaint")
+            detail = "complaint (p " + _p(p_complaint) + (": " + words + ")" if words else ")")
     else:
-        points = w["question"] if intent in ("question", "request") else 0.0
-        detail = f"{intent} ({confidence:.2f}{why})" if why else f"{intent} ({confidence:.2f})"
+        points = w["question"] if intent == "question" or intent == "request" else 0.0
+        confidence = p["intent"][1] if p["intent"][0] == intent else p["complaint"][1]
+        detail = intent + " (" + _p(confidence) + why + ")"
     reasons.append({"factor": "intent", "contribution": points, "detail": detail})
     total += points
 
     if a.risk:
         extra = min(len(a.risk) - 1, 2)
         points = round(w["risk"] * (1 + 0.2 * extra), 1)
-        detail = "; ".join(f"{category.replace('_', ' ')} '{phrase}'" for category, phrase in a.risk)
+        detail = "; ".join([f"{category.replace('_', ' ')} '{phrase}'" for category, phrase in a.risk])
         reasons.append({"factor": "risk", "contribution": points, "detail": detail})
         total += points
 
     p_angry = p["angry"][1]
     anger = w["anger"] if angry else round(w["anger"] * 0.3 * p_angry, 1)
     found = "; ".join([f"{name} '{detail}'" for name, _, detail in a.cues]) if a.cues else "no cues"
-    detail = f"{'angry' if angry else 'not angry'} (p {p_angry:.2f}; cue points {a.points:.2f}: {found}"
-    detail += f"; {_words(ex['angry'])})" if ex.get("angry") else ")"
+    detail = f"{'angry' if angry else 'not angry'} (p {_p(p_angry)}; cue points {a.points:.2f}: {found})"
     reasons.append({"factor": "anger", "contribution": anger, "detail": detail})
     total += anger
 
@@ -68,7 +65,7 @@ def reasons_of(a: Any, w: dict[str, float], needs_response: bool, complaint: boo
         reasons.append({"factor": "negativity", "contribution": 0.0, "detail": a.note or "sentiment not scored"})
     else:
         negativity = round(w["negativity"] * -a.compound, 1) if a.compound < 0 else 0.0
-        detail = f"VADER compound {a.compound:+.2f}" + (f"; {a.note}" if a.note else "")
+        detail = f"VADER compound {a.compound:+.2f}{why}"
         reasons.append({"factor": "negativity", "contribution": negativity, "detail": detail})
         total += negativity
     return reasons, total

@@ -3,8 +3,8 @@
 
 From VADER's lower-case tokens (punctuation already stripped from the ends of words of three
 or more characters): each token, with handles as `@user`, links as `_url` and anything
-holding a digit as `_num`, and each pair of neighbouring tokens (`"not working"`). Beside
-the words, these flags and values:
+holding a digit as `_num`, and each pair of neighbouring tokens ("not working"). Beside the
+words, these flags and values:
 
     _starts_handle  the text starts with a handle (addressed to someone)
     _q, _excl       a question mark, an exclamation mark anywhere
@@ -18,16 +18,21 @@ the words, these flags and values:
 
 from __future__ import annotations
 
+import re
 from itertools import pairwise
 
 #: The numeric features, in this order in `values`.
 NUMERIC = ("_vneg", "_vpos", "_anger")
 
 _DIGITS = frozenset("0123456789")
+_SPECIAL = re.compile(r"[@\d]|http", re.IGNORECASE)
 
 
-def word_features(low_tokens: list[str]) -> set[str]:
-    """Unigrams and bigrams of the normalised tokens."""
+def tokens(low_tokens: list[str], text: str | None = None) -> list[str]:
+    """The normalised tokens (handles, links and numbers replaced by their placeholders);
+    `text`, the tokens' source, saves joining them to find out that none needs replacing."""
+    if not _SPECIAL.search(" ".join(low_tokens) if text is None else text):
+        return low_tokens
     toks = []
     for t in low_tokens:
         c = t[0]
@@ -38,20 +43,19 @@ def word_features(low_tokens: list[str]) -> set[str]:
         elif not _DIGITS.isdisjoint(t):
             t = "_num"
         toks.append(t)
-    feats = set(toks)
-    if len(toks) > 1:
-        feats.update([a + " " + b for a, b in pairwise(toks)])
-    return feats
+    return toks
 
 
 def features(text: str, low_tokens: list[str], compound: float, anger_ratio: float,
-             cue_names: list[str], risky: bool) -> tuple[set[str], tuple[float, float, float]]:
-    """(binary feature names, numeric values in `NUMERIC` order) of one text."""
-    feats = word_features(low_tokens) if low_tokens else set()
-    if low_tokens:
-        if low_tokens[0][0] == "@":
+             cue_names: list[str], risky: bool) -> tuple[set[str], list[str], tuple[float, float, float]]:
+    """(the single-word features and flags, the normalised tokens (whose neighbouring pairs
+    are the word-pair features), numeric values in `NUMERIC` order) of one text."""
+    toks = tokens(low_tokens, text) if low_tokens else []
+    feats = set(toks)
+    if toks:
+        if toks[0] == "@user":
             feats.add("_starts_handle")
-        if len(low_tokens) <= 3:
+        if len(toks) <= 3:
             feats.add("_short")
     else:
         feats.add("_short")
@@ -63,8 +67,13 @@ def features(text: str, low_tokens: list[str], compound: float, anger_ratio: flo
         feats.add("cue:" + name)
     if risky:
         feats.add("risk")
-    return feats, (
+    return feats, toks, (
         -compound if compound < 0 else 0.0,
         compound if compound > 0 else 0.0,
         anger_ratio if anger_ratio < 3.0 else 3.0,
     )
+
+
+def names(feats: set[str], toks: list[str]) -> set[str]:
+    """All feature names of a text as the weights file writes them (word pairs as "a b")."""
+    return feats | {a + " " + b for a, b in pairwise(toks)}

@@ -110,6 +110,7 @@ _AGE = re.compile(
     r"(?!\s*(?:%|min|mins|minutes|hours?|hrs?|days?|weeks?|months?|gb|mb|mbps|pounds|quid|p\b|pence|calls?|times))"
     r"|\b(7[5-9]|[89]\d|10\d)[- ]?(?:years?[- ]old|yrs?[- ]old|y/o|yo)\b"
 )
+_AGE_NUMBER = re.compile(r"(?<!\d)(?:7[5-9]|[89]\d|10\d)(?!\d)")  # cheap test before _AGE
 _AGE_TRIGGERS = frozenset("is she's he's shes hes i'm im am aged age turned turning turns yn years year yrs yr y/o yo old"
                           .split())
 
@@ -149,7 +150,7 @@ class RiskFinder:
                         continue
                     if phrase is None or contains(low, phrase):
                         found[category] = phrase or word
-        if "elderly" not in found and not _AGE_TRIGGERS.isdisjoint(low_tokens):
+        if "elderly" not in found and not _AGE_TRIGGERS.isdisjoint(low_tokens) and _AGE_NUMBER.search(text):
             m = _AGE.search(low or text.lower())
             if m:
                 found["elderly"] = m.group().strip()

@@ -91,11 +91,7 @@ class Scorer:
         """The learned model (read on first use), with the configured thresholds."""
         if self._model is None:
             model = classifier.load()
-            if self.thresholds:
-                model = classifier.LinearModel.__new__(classifier.LinearModel)
-                model.__dict__.update(classifier.load().__dict__)
-                model.thresholds = {**model.thresholds, **self.thresholds}
-            self._model = model
+            self._model = model.with_thresholds(self.thresholds) if self.thresholds else model
         return self._model
 
     # -- hook for plugins ------------------------------------------------------------------------
@@ -110,8 +106,9 @@ class Scorer:
     # -- text analysis (the ingest hot path) -----------------------------------------------------
 
     def text_features(self, text: str) -> tuple:
-        """(VADER's scores, lower-case tokens, anger points, cues, risk, language, model features,
-        numeric values): the model's input (also what `training/train_intent.py` learns from)."""
+        """(VADER's scores, lower-case tokens, anger points, cues, risk, language, single-word
+        features, normalised tokens, numeric values): the model's input (also what
+        `training/train_intent.py` learns from)."""
         vs, tokens, low, cap_diff = self.analyzer.analyze(text)
         compound = vs["compound"]
         points, cues, _ = self.cues.anger(text, tokens, low, cap_diff, compound)
@@ -124,12 +121,12 @@ class Scorer:
         names = [c[0] for c in cues]
         if not SUGGESTION_TRIGGERS.isdisjoint(low) and SUGGESTION.search(text.lower()):
             names.append("suggestion")
-        feats, values = features(text, low, compound, points / self.angry_threshold, names, bool(risk))
-        return vs, low, points, cues, risk, language, feats, values
+        feats, toks, values = features(text, low, compound, points / self.angry_threshold, names, bool(risk))
+        return vs, low, points, cues, risk, language, feats, toks, values
 
     def analyze(self, text: str) -> Analysis:
         """Everything the text alone tells (sentiment, cues, risk, language, the model's flags)."""
-        vs, low, points, cues, risk, language, feats, values = self.text_features(text)
+        vs, low, points, cues, risk, language, feats, toks, values = self.text_features(text)
         if language is not None and language not in self.languages:
             return self._other_language(text, low, language, points, cues, risk)
         if not any(t[0] != "@" and not t.startswith("http") for t in low):  # a bare handle, a link, nothing
@@ -137,11 +134,8 @@ class Scorer:
                           "intent": ("other", 1.0)}
             return Analysis(vs["compound"], vs["pos"], vs["neu"], vs["neg"], points, cues, risk, language,
                             prediction, {}, "no words to read")
-        model = self.model
-        prediction = model.predict(feats, values)
-        top = model.top
-        explain = {"needs_response": top(feats, values, "needs_response"),
-                   "complaint": top(feats, values, "complaint"), "angry": top(feats, values, "angry", 2)}
+        prediction = self.model.predict(feats, toks, values)
+        explain = prediction.pop("explain")
         if "cue:suggestion" in feats and prediction["intent"][0] in ("question", "request", "praise", "other"):
             prediction["intent"] = ("feedback", prediction["intent"][1])
         return Analysis(vs["compound"], vs["pos"], vs["neu"], vs["neg"], points, cues, risk, language, prediction,

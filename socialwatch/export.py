@@ -20,7 +20,7 @@ from typing import IO, Any
 
 import orjson
 
-from socialwatch.model import effective_priority
+from socialwatch.model import effective_priority, utcnow
 from socialwatch.queue import Filters
 
 
@@ -64,7 +64,7 @@ COLUMNS: dict[str, tuple[Callable[[dict], Any], str]] = {
     "assignee": (lambda m: m.get("assignee"), "agent"),
     "team": (lambda m: m.get("team"), "routed or escalated team"),
     "tags": (lambda m: ",".join(m.get("tags") or []), "comma-separated tags"),
-    "priority": (effective_priority, "effective priority 0-100 (agent override or computed)"),
+    "priority": (lambda m: effective_priority(m, utcnow()), "effective priority 0-100 now (agent override, or computed with the waiting time)"),
     "computed_priority": (_score("priority"), "priority computed by scoring"),
     "sentiment": (sentiment_label, "positive/neutral/negative (the agent's correction wins)"),
     "compound": (_score("compound"), "VADER compound -1..1"),
@@ -80,6 +80,12 @@ COLUMNS: dict[str, tuple[Callable[[dict], Any], str]] = {
     "conversation_id": (lambda m: m.get("conversation_id"), "thread id"),
     "in_reply_to": (lambda m: m.get("in_reply_to"), "the post it answers"),
     "fetched_at": (lambda m: m.get("fetched_at"), "stored (UTC)"),
+    "language": (_score("language"), "language detected by scoring (ISO 639; empty when no words)"),
+    "complaint": (lambda m: _bool((m.get("score") or {}).get("complaint")), "complaint flag (true/false)"),
+    "needs_response": (lambda m: _bool((m.get("score") or {}).get("needs_response")), "needs-response flag"),
+    "intent": (_score("intent"), "complaint, question, request, feedback, praise or other"),
+    "intent_confidence": (_score("intent_confidence"), "the intent's confidence 0..1"),
+    "risk": (lambda m: ",".join((m.get("score") or {}).get("risk") or []), "comma-separated risk cues"),
 }
 
 DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
@@ -111,7 +117,10 @@ def choose_columns(spec: str | None) -> list[str]:
 
 
 def is_complaint(m: dict) -> bool:
+    """The complaint flag of scoring; for mentions scored before it existed, negative or angry."""
     score = m.get("score") or {}
+    if "complaint" in score:
+        return bool(score["complaint"])
     return bool(score.get("angry")) or sentiment_label(m) == "negative"
 
 
@@ -124,14 +133,17 @@ def select(mentions: Iterable[dict], filters: Filters, complaints: bool = False)
             yield m
 
 
-def _full_row(m: dict) -> list[Any]:
-    """Every column of `COLUMNS`, in order, in one pass (the hot loop of a large export)."""
+def _full_row(m: dict, now: Any = None) -> list[Any]:
+    """Every column of `COLUMNS`, in order, in one pass (the hot loop of a large export);
+    the priority is the effective one at `now` (with the live waiting factor)."""
     a = m.get("author") or {}
     sc = m.get("score") or {}
     x = m.get("metrics") or {}
     override = m.get("priority_override")
     if isinstance(override, int) and not isinstance(override, bool):
         prio = override
+    elif "waiting" in sc and now is not None:
+        prio = effective_priority(m, now)
     else:
         prio = m.get("priority")
         prio = int(prio) if isinstance(prio, (int, float)) and not isinstance(prio, bool) else int(sc.get("priority", 0) or 0)
@@ -146,7 +158,8 @@ def _full_row(m: dict) -> list[Any]:
         sc.get("priority"), sentiment, sc.get("compound"), _bool(sc.get("angry")), _bool(sc.get("viral")),
         m.get("first_response_at"), m.get("resolved_at"), len(m.get("replies") or []), x.get("likes"),
         x.get("reposts"), x.get("replies"), x.get("quotes"), m.get("conversation_id"), m.get("in_reply_to"),
-        m.get("fetched_at"),
+        m.get("fetched_at"), sc.get("language"), _bool(sc.get("complaint")), _bool(sc.get("needs_response")),
+        sc.get("intent"), sc.get("intent_confidence"), ",".join(sc.get("risk") or []),
     ]
 
 
@@ -171,8 +184,9 @@ def write_csv(mentions: Iterable[dict], out: IO[str], columns: list[str], bom: b
     every = columns == names
     positions = [names.index(c) for c in columns]
     n = 0
+    now = utcnow()
     for m in mentions:
-        row = _full_row(m)
+        row = _full_row(m, now)
         if not every:
             row = [row[i] for i in positions]
         # `neutralise`, inlined for the hot loop: None is empty, strings that a spreadsheet would run
@@ -187,9 +201,10 @@ def write_csv(mentions: Iterable[dict], out: IO[str], columns: list[str], bom: b
 
 def write_jsonl(mentions: Iterable[dict], out: IO[str], tick: Callable[[], None] | None = None) -> int:
     n = 0
+    now = utcnow()
     for m in mentions:
         data = dict(m)
-        data["priority"] = effective_priority(m)
+        data["priority"] = effective_priority(m, now)
         out.write(orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS).decode("utf-8") + "\n")
         n += 1
         if tick is not None:

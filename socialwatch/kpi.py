@@ -25,10 +25,15 @@ mention whose `case_id` is set and differs from its id):
   outside socialwatch (first_response_at but no reply record) counts as one reply.
 * backlog: mentions created before `until` (whatever `since`) that are not follow-ups and were
   not closed (resolved/ignored with resolved_at <= until) at `until`.
+* complaints / questions / needs a response: mentions whose `score.complaint` is set (for
+  mentions scored before it: negative or angry), whose `score.intent` is "question", whose
+  `score.needs_response` is set; the shares divide by volume. *Needs a response, answered*:
+  those of the mentions needing a response that have a first response; its share divides by
+  the mentions needing a response.
 * busiest hours: hour of day (0-23, in the policy's time zone) of the period's mentions.
 * spikes: clock hours (in the policy's zone) whose volume is > 3x the period's mean hourly
   volume (volume / hours in the period) and >= 5.
-* complaint themes: over complaints (negative or angry) in the period, the words and two-word
+* complaint themes: over complaints (as above) in the period, the words and two-word
   phrases found in the most mentions (each counted once per mention), without stop words, URLs,
   @handles, numbers and the brand's own names; a phrase needs 2 mentions.
 * repeat complainers: authors with at least 2 complaints in the period, most first.
@@ -100,6 +105,10 @@ class Facts:
     negative: bool = False
     angry: bool = False
     viral: bool = False
+    complaint: bool = False
+    question: bool = False
+    needs_response: bool = False
+    needs_response_answered: bool = False
     frt: float | None = None  # seconds of business time
     sla: str | None = None  # "met" | "breached" | "pending" | None (not counted)
     resolution: float | None = None
@@ -162,6 +171,10 @@ def facts(m: dict, since: datetime, until: datetime, p: Policy, now: datetime) -
         negative=sentiment_label(m) == "negative",
         angry=bool(score.get("angry")),
         viral=bool(score.get("viral")),
+        complaint=is_complaint(m),
+        question=score.get("intent") == "question",
+        needs_response=bool(score.get("needs_response")),
+        needs_response_answered=bool(score.get("needs_response")) and bool(m.get("first_response_at")),
         backlog=backlog,
         hour=created.astimezone(p.tz).hour,
     )
@@ -207,6 +220,14 @@ class Kpis:
     negative_share: float | None = None
     angry_share: float | None = None
     viral_share: float | None = None
+    complaints: int = 0
+    questions: int = 0
+    needs_response: int = 0
+    needs_response_answered: int = 0
+    complaint_share: float | None = None
+    question_share: float | None = None
+    needs_response_share: float | None = None
+    needs_response_answered_share: float | None = None
     answered: int = 0
     frt_median_s: float | None = None
     frt_p90_s: float | None = None
@@ -242,6 +263,10 @@ class Accumulator:
         k.negative += f.negative
         k.angry += f.angry
         k.viral += f.viral
+        k.complaints += f.complaint
+        k.questions += f.question
+        k.needs_response += f.needs_response
+        k.needs_response_answered += f.needs_response_answered
         if f.hour is not None:
             self.hours[f.hour] += 1
         if f.frt is not None:
@@ -259,6 +284,10 @@ class Accumulator:
         k.negative_share = _share(k.negative, k.volume)
         k.angry_share = _share(k.angry, k.volume)
         k.viral_share = _share(k.viral, k.volume)
+        k.complaint_share = _share(k.complaints, k.volume)
+        k.question_share = _share(k.questions, k.volume)
+        k.needs_response_share = _share(k.needs_response, k.volume)
+        k.needs_response_answered_share = _share(k.needs_response_answered, k.needs_response)
         k.answered = len(self.frt)
         k.frt_median_s = _seconds(percentile(self.frt, 0.5))
         k.frt_p90_s = _seconds(percentile(self.frt, 0.9))

@@ -357,6 +357,14 @@ def _pushdown(filters: Any) -> tuple[str, tuple]:
         sql += " AND (doc->'score'->>'angry') = 'true'"
     if filters.viral:
         sql += " AND (doc->'score'->>'viral') = 'true'"
+    if filters.needs_response:
+        sql += " AND (doc->'score'->>'needs_response') = 'true'"
+    if filters.intents:
+        sql += " AND (doc->'score'->>'intent') = ANY(%s)"
+        params.append(sorted(filters.intents))
+    if filters.languages:
+        sql += " AND lower(COALESCE(NULLIF(doc->'score'->>'language', ''), doc->>'lang', '')) = ANY(%s)"
+        params.append(sorted(filters.languages))
     return sql, tuple(params)
 
 

@@ -81,6 +81,11 @@ def overall_rows(k: dict) -> list[tuple[str, str]]:
         ("Negative", count_share(k["negative"], k["negative_share"])),
         ("Angry", count_share(k["angry"], k["angry_share"])),
         ("Viral", count_share(k["viral"], k["viral_share"])),
+        ("Complaints", count_share(k["complaints"], k["complaint_share"])),
+        ("Questions", count_share(k["questions"], k["question_share"])),
+        ("Needs a response", count_share(k["needs_response"], k["needs_response_share"])),
+        ("Needs a response, answered", f"{k['needs_response_answered']} of {k['needs_response']} "
+                                       f"({percent(k['needs_response_answered_share'])})"),
         ("First response, median", duration(k["frt_median_s"])),
         ("First response, p90", duration(k["frt_p90_s"])),
         ("Answered", str(k["answered"])),
@@ -348,6 +353,9 @@ def _cards(k: dict) -> str:
         ("Mentions", str(k["volume"])),
         ("Negative", percent(k["negative_share"])),
         ("Angry", percent(k["angry_share"])),
+        ("Complaints", percent(k["complaint_share"])),
+        ("Needs a response", percent(k["needs_response_share"])),
+        ("Of those, answered", percent(k["needs_response_answered_share"])),
         ("First response (median)", duration(k["frt_median_s"])),
         ("First response (p90)", duration(k["frt_p90_s"])),
         ("SLA attainment", percent(k["sla_attainment"])),
@@ -380,7 +388,7 @@ def _themes_html(kpis: dict) -> str:
     phrases = [[t["term"], str(t["mentions"])] for t in themes["phrases"]]
     body = (f"<div class=cols><div>{html_table(['Word', 'Mentions'], words)}</div>"
             f"<div>{html_table(['Phrase', 'Mentions'], phrases)}</div></div>") if words or phrases else "<p>None.</p>"
-    return f"<h2>Complaint themes</h2><p class=sub>From {themes['complaints']} complaints (negative or angry).</p>{body}"
+    return f"<h2>Complaint themes</h2><p class=sub>From {themes['complaints']} complaints.</p>{body}"
 
 
 def render_html(kpis: dict, images: list[tuple[str, str]] | None = None) -> str:

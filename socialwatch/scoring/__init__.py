@@ -29,9 +29,22 @@ when the first text is scored.
 
 from __future__ import annotations
 
-from socialwatch.scoring.explain import explain
-from socialwatch.scoring.plugins import load_scorer
-from socialwatch.scoring.scorer import Analysis, Scorer
-from socialwatch.scoring.settings import DEFAULT_WEIGHTS, DEFAULTS, SETTINGS_KEYS
+from typing import Any
 
 __all__ = ["DEFAULTS", "DEFAULT_WEIGHTS", "SETTINGS_KEYS", "Analysis", "Scorer", "explain", "load_scorer"]
+
+_HOMES = {"explain": "explain", "load_scorer": "plugins", "Analysis": "scorer", "Scorer": "scorer",
+          "DEFAULT_WEIGHTS": "settings", "DEFAULTS": "settings", "SETTINGS_KEYS": "settings"}
+
+
+def __getattr__(name: str) -> Any:
+    """The public names, each loaded from its module on first use, so that a command importing
+    one small module of the package (the views import `langnames`) loads nothing else."""
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'socialwatch.scoring' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f"socialwatch.scoring.{home}"), name)
+    globals()[name] = value
+    return value

@@ -28,7 +28,10 @@ def reasons_of(a: Any, w: dict[str, float], needs_response: bool, complaint: boo
         detail = "needs a response: a risk cue" if a.risk and not needed else "needs a response (p " + _p(p_needs) + tail
     else:
         response = round(w["needs_response"] * 0.25 * p_needs, 1)
-        detail = "no response needed (p " + _p(p_needs) + tail
+        if a.note and a.note.startswith("addressed to"):
+            detail = "no response needed: " + a.note
+        else:
+            detail = "no response needed (p " + _p(p_needs) + tail
     reasons = [{"factor": "response", "contribution": response, "detail": detail}]
     total = response
 
@@ -65,7 +68,8 @@ def reasons_of(a: Any, w: dict[str, float], needs_response: bool, complaint: boo
         reasons.append({"factor": "negativity", "contribution": 0.0, "detail": a.note or "sentiment not scored"})
     else:
         negativity = round(w["negativity"] * -a.compound, 1) if a.compound < 0 else 0.0
-        detail = f"VADER compound {a.compound:+.2f}{why}"
+        scorer = "; " + a.note if a.note and a.note.startswith("scored for") else ""
+        detail = f"VADER compound {a.compound:+.2f}{scorer}"
         reasons.append({"factor": "negativity", "contribution": negativity, "detail": detail})
         total += negativity
     return reasons, total

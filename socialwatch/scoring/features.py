@@ -10,8 +10,12 @@ words, these flags and values:
     _q, _excl       a question mark, an exclamation mark anywhere
     _short          three tokens or fewer
     cue:NAME        each anger cue found (anger words, churn, waiting, sarcasm, profanity,
-                    caps, punctuation, angry emoji, annoyed emoji)
+                    caps, punctuation, angry emoji, annoyed emoji), "suggestion" ("please
+                    add", "you should") and "problem" (words that report one: "not",
+                    "still", "broken", "refund", ...)
     risk            any risk cue
+    _praise_shape   compound of 0.3 or more, no problem words and no question mark (chosen
+                    by cross-validation on the training split among 0.3, 0.4 and 0.5)
     _vneg, _vpos    VADER's compound below / above 0, as its size (numeric)
     _anger          the anger points over `angry_threshold`, at most 3 (numeric)
 """
@@ -67,6 +71,8 @@ def features(text: str, low_tokens: list[str], compound: float, anger_ratio: flo
         feats.add("cue:" + name)
     if risky:
         feats.add("risk")
+    if compound >= 0.3 and "cue:problem" not in feats and "_q" not in feats:
+        feats.add("_praise_shape")
     return feats, toks, (
         -compound if compound < 0 else 0.0,
         compound if compound > 0 else 0.0,

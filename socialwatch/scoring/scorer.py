@@ -76,6 +76,30 @@ class Scorer:
         self._analyzer: Any = None
         self._model: classifier.LinearModel | None = None
         self._waiting = {"weight": self.weights["waiting"], "cap_hours": self.waiting_cap_hours}
+        self._brand: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
+
+    def set_brand(self, handles: list[str], keywords: list[str] | None = None) -> None:
+        """The brand's own handles (and names) from `[brand]`: a mention that starts with other
+        people's handles and names none of the brand's is talk between others, which needs no
+        response (unless a risk cue says otherwise)."""
+        self._brand = (tuple(h.lower().lstrip("@") for h in handles if h),
+                       tuple(k.lower().replace(" ", "") for k in (keywords or []) if k and k.strip()))
+
+    def _addressed_elsewhere(self, text: str) -> str | None:
+        """The leading handle when the text opens with handles that are none of the brand's and
+        names no brand handle anywhere; else None."""
+        handles, names = self._brand
+        if not (handles or names) or not text.startswith("@"):
+            return None
+        for word in text.split():
+            if not word.startswith("@"):
+                continue
+            handle = word.lower().lstrip("@").rstrip(".,:;!?)")
+            if handle.startswith(handles) if handles else False:
+                return None
+            if any(name in handle for name in names):
+                return None
+        return text.split()[0]
 
     @property
     def analyzer(self) -> Any:
@@ -111,7 +135,7 @@ class Scorer:
         `training/train_intent.py` learns from)."""
         vs, tokens, low, cap_diff = self.analyzer.analyze(text)
         compound = vs["compound"]
-        points, cues, _ = self.cues.anger(text, tokens, low, cap_diff, compound)
+        points, cues, problem = self.cues.anger(text, tokens, low, cap_diff, compound)
         risk = self.risks.find(text, low) if low else []
         language: str | None = "en"
         if self.detect_language and not (text.isascii() and not _ENGLISH.isdisjoint(low)):
@@ -121,6 +145,8 @@ class Scorer:
         names = [c[0] for c in cues]
         if not SUGGESTION_TRIGGERS.isdisjoint(low) and SUGGESTION.search(text.lower()):
             names.append("suggestion")
+        if problem:
+            names.append("problem")
         feats, toks, values = features(text, low, compound, points / self.angry_threshold, names, bool(risk))
         return vs, low, points, cues, risk, language, feats, toks, values
 
@@ -227,6 +253,11 @@ class Scorer:
         if complaint and intent != "complaint":
             intent = "complaint"
         needs_response = p["needs_response"][0] or bool(a.risk)
+        elsewhere = self._addressed_elsewhere(mention.get("text") or "") if mention and not a.risk else None
+        if elsewhere and needs_response:
+            needs_response = False
+            a = a._replace(note=f"addressed to {elsewhere}, not to the brand")
+            a.prediction["needs_response"] = (False, min(a.prediction["needs_response"][1], 0.5))
         reasons, total = reasons_of(a, w, needs_response, complaint, angry, intent)
         viral = False
         if mention:

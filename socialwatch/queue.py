@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from socialwatch.model import effective_priority, utcnow
+from socialwatch import model
+from socialwatch.model import effective_priority
 
 
 @dataclass
@@ -57,7 +58,7 @@ class Filters:
     def at(self) -> datetime:
         """The time the live priority is computed at (fixed on first use)."""
         if self.now is None:
-            self.now = utcnow()
+            self.now = model.utcnow()
         return self.now
 
     def matches(self, m: dict) -> bool:
@@ -110,7 +111,7 @@ def _iso(dt: datetime) -> str:
 def sort_key(m: dict, now: datetime | None = None) -> tuple:
     """Highest effective priority at `now` (default: the current time) first; among equals,
     the longest-waiting first."""
-    return (-effective_priority(m, now or utcnow()), m.get("created_at") or "", m.get("id") or "")
+    return (-effective_priority(m, now or model.utcnow()), m.get("created_at") or "", m.get("id") or "")
 
 
 def select(mentions: Iterable[dict], filters: Filters) -> list[dict]:

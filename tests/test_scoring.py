@@ -346,7 +346,7 @@ def test_reasons_sum_to_priority(scorer):
 
 
 def test_score_shape_and_json(scorer):
-    score = scorer.score(mention("help!!", author={"followers": 12}, created_at="2026-11-23T10:00:00Z"), NOW)
+    score = scorer.score(mention("help!! my order never arrived", author={"followers": 12}, created_at="2026-11-23T10:00:00Z"), NOW)
     assert set(score) == {"compound", "pos", "neu", "neg", "angry", "viral", "complaint", "needs_response", "intent",
                           "intent_confidence", "risk", "language", "priority", "reasons", "waiting"}
     assert isinstance(score["priority"], int) and 0 <= score["priority"] <= 100

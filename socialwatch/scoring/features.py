@@ -2,8 +2,8 @@
 (so that the model sees at training time exactly what it sees when scoring).
 
 From VADER's lower-case tokens (punctuation already stripped from the ends of words of three
-or more characters): each token, with handles as `@user`, links as `_url` and anything
-holding a digit as `_num`, and each pair of neighbouring tokens ("not working"). Beside the
+or more characters, so that "@AppleSupport" is the word "applesupport"): each token, with
+short handles as `@user`, links as `_url` and anything holding a digit as `_num`, and each pair of neighbouring tokens ("not working"). Beside the
 words, these flags and values:
 
     _starts_handle  the text starts with a handle (addressed to someone)
@@ -56,9 +56,9 @@ def features(text: str, low_tokens: list[str], compound: float, anger_ratio: flo
     are the word-pair features), numeric values in `NUMERIC` order) of one text."""
     toks = tokens(low_tokens, text) if low_tokens else []
     feats = set(toks)
+    if text.startswith("@"):
+        feats.add("_starts_handle")
     if toks:
-        if toks[0] == "@user":
-            feats.add("_starts_handle")
         if len(toks) <= 3:
             feats.add("_short")
     else:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gc
 import math
+import re
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
@@ -155,7 +156,7 @@ class Scorer:
         vs, low, points, cues, risk, language, feats, toks, values = self.text_features(text)
         if language is not None and language not in self.languages:
             return self._other_language(text, low, language, points, cues, risk)
-        if not any(t[0] != "@" and not t.startswith("http") for t in low):  # a bare handle, a link, nothing
+        if len(low) <= 3 and not _has_words(text):  # a bare handle, a link, an emoji, nothing
             prediction = {"complaint": (False, 0.0), "needs_response": (False, 0.0), "angry": (False, 0.0),
                           "intent": ("other", 1.0)}
             return Analysis(vs["compound"], vs["pos"], vs["neu"], vs["neg"], points, cues, risk, language,
@@ -163,7 +164,9 @@ class Scorer:
         prediction = self.model.predict(feats, toks, values)
         explain = prediction.pop("explain")
         if "cue:suggestion" in feats and prediction["intent"][0] in ("question", "request", "praise", "other"):
+            # a suggestion addressed to the brand is feedback, and needs a response (guidelines)
             prediction["intent"] = ("feedback", prediction["intent"][1])
+            prediction["needs_response"] = (True, prediction["needs_response"][1])
         return Analysis(vs["compound"], vs["pos"], vs["neu"], vs["neg"], points, cues, risk, language, prediction,
                         explain, None)
 
@@ -281,6 +284,14 @@ class Scorer:
         if needs_response and w["waiting"]:
             score["waiting"] = self._waiting
         return score
+
+
+_NOT_WORDS = re.compile(r"@\S+|https?://\S+|www\.\S+")
+
+
+def _has_words(text: str) -> bool:
+    """Whether anything but handles, links, emoji and punctuation is left (a letter)."""
+    return any(c.isalpha() for c in _NOT_WORDS.sub(" ", text))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -53,7 +53,7 @@ def featurize(rows: list[dict], scorer: Scorer) -> list[tuple[dict, dict]]:
     out = []
     for row in rows:
         _vs, _low, _points, _cues, _risk, language, feats, toks, values = scorer.text_features(row["text"])
-        if language is not None and language not in scorer.languages:
+        if language is not None and language != "en":
             continue
         x = dict.fromkeys(sorted(names(feats, toks)), 1.0)
         for name, value in zip(NUMERIC, values, strict=True):

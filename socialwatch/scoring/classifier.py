@@ -198,7 +198,8 @@ def load(path: pathlib.Path | None = None) -> LinearModel:
 
 _NAMES = {"_q": "a question mark", "_excl": "an exclamation mark", "_short": "very short",
           "_starts_handle": "starts with a handle", "_vneg": "negative compound", "_vpos": "positive compound",
-          "_anger": "anger cue points", "_url": "a link", "_num": "a number", "risk": "a risk cue"}
+          "_anger": "anger cue points", "_url": "a link", "_num": "a number", "risk": "a risk cue",
+          "_praise_shape": "positive without a problem or question"}
 _DESCRIBED: dict[str, str] = {}
 
 

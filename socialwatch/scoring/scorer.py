@@ -49,7 +49,9 @@ class Scorer:
     flags you can tell) from `score_language`. See README "Scorer plugins".
     """
 
-    #: Languages whose sentiment and flags this scorer computes itself (VADER is English-only).
+    #: The languages this scorer scores: English with VADER and the learned model; any other
+    #: listed here through `score_language` (a plugin's). Texts in other languages get no
+    #: sentiment and the fallback rules.
     languages: tuple[str, ...] = ("en",)
 
     def __init__(self, settings: dict | None = None) -> None:
@@ -122,7 +124,7 @@ class Scorer:
     # -- hook for plugins ------------------------------------------------------------------------
 
     def score_language(self, text: str, language: str) -> dict | None:
-        """A plugin's scores for a text in a language not in `languages`: a dict with any of
+        """A plugin's scores for a text in one of its `languages` other than English: a dict with any of
         compound, pos, neu, neg (-1..1 / 0..1), complaint, needs_response, angry (bools),
         intent (one of classifier.INTENTS) and intent_confidence; None when it cannot score it.
         The built-in scorer scores no other language."""
@@ -154,7 +156,7 @@ class Scorer:
     def analyze(self, text: str) -> Analysis:
         """Everything the text alone tells (sentiment, cues, risk, language, the model's flags)."""
         vs, low, points, cues, risk, language, feats, toks, values = self.text_features(text)
-        if language is not None and language not in self.languages:
+        if language is not None and language != "en":
             return self._other_language(text, low, language, points, cues, risk)
         if len(low) <= 3 and not _has_words(text):  # a bare handle, a link, an emoji, nothing
             prediction = {"complaint": (False, 0.0), "needs_response": (False, 0.0), "angry": (False, 0.0),
@@ -181,7 +183,7 @@ class Scorer:
         intent = "question" if asks else "praise" if thanks else "other"
         prediction = {"complaint": (False, 0.0), "needs_response": (asks or not thanks, 0.5),
                       "angry": (False, 0.0), "intent": (intent, 0.5)}
-        scored = self.score_language(text, language)
+        scored = self.score_language(text, language) if language in self.languages else None
         note = f"sentiment not scored for {name(language)}"
         compound = pos = neu = neg = None
         if scored:

@@ -73,19 +73,20 @@ class LinearModel:
         self.intent_columns = [(self.index[f"intent:{name}"], name) for name in LEARNED_INTENTS]
         self.info: dict[str, Any] = dict(data.get("trained_on") or {})
         self.keys = frozenset(self.weights)
+        self.pair_firsts = frozenset(self.pairs)
         self._flag_columns = tuple(self.index[name] for name in ("complaint", "needs_response", "angry"))
         self._flag_thresholds = tuple(self.thresholds[name] for name in ("complaint", "needs_response", "angry"))
         # The explained outputs: the features of some weight in each (|weight| >= STRONG), and
         # their labels (made on first use).
         self._explained = (self.index["needs_response"], self.index["complaint"])
-        self._strong: list[dict] = [{f: _label(f, w[i]) for f, w in self.weights.items() if abs(w[i]) >= STRONG}
-                                    for i in self._explained]
-        for first, seconds in self.pairs.items():
-            for second, w in seconds.items():
-                for strong, i in zip(self._strong, self._explained, strict=True):
-                    if abs(w[i]) >= STRONG:
-                        strong[(first, second)] = _label((first, second), w[i])
-        self._strong_words = [frozenset(f for f in strong if isinstance(f, str)) for strong in self._strong]
+        # feature -> ((size, label) or None for needs_response, the same for complaint)
+        self._strong_either: dict = {}
+        for f, w in [*self.weights.items(), *(((a, b), w) for a, seconds in self.pairs.items() for b, w in seconds.items())]:
+            entry = tuple(_label(f, w[i]) if abs(w[i]) >= STRONG else None for i in self._explained)
+            if entry != (None, None):
+                self._strong_either[f] = entry
+        self._strong_keys = frozenset(f for f in self._strong_either if isinstance(f, str))
+        self._numeric_labels: dict = {}
 
     def with_thresholds(self, thresholds: dict[str, float]) -> "LinearModel":
         """A copy deciding at other probabilities (the `[scoring] thresholds` table)."""
@@ -100,17 +101,19 @@ class LinearModel:
         (first, second) tuples, and all their weight rows)."""
         found = list(feats & self.keys)
         rows = list(map(self.weights.__getitem__, found))
-        pairs = self.pairs
         seen: list = []
-        for i in range(len(toks) - 1):
-            second = pairs.get(toks[i])
-            if second is not None:
-                row = second.get(toks[i + 1])
-                if row is not None:
-                    key = (toks[i], toks[i + 1])
-                    if key not in seen:  # a feature counts once, however often it occurs
-                        seen.append(key)
-                        rows.append(row)
+        firsts = feats & self.pair_firsts  # the tokens that start a weighted pair
+        if firsts:
+            pairs = self.pairs
+            last = len(toks) - 1
+            for i in [i for i, t in enumerate(toks) if t in firsts]:
+                if i < last:
+                    row = pairs[toks[i]].get(toks[i + 1])
+                    if row is not None:
+                        key = (toks[i], toks[i + 1])
+                        if key not in seen:  # a feature counts once, however often it occurs
+                            seen.append(key)
+                            rows.append(row)
         return found, seen, rows
 
     def logits(self, rows: list, values: tuple[float, ...]) -> list[float]:
@@ -143,27 +146,40 @@ class LinearModel:
             p, name = max(probs)
             out["intent"] = (name, (p / total) * (1.0 - p_complaint))
         if explain:
-            out["explain"] = {"needs_response": self._top(feats, pairs, values, 0),
-                              "complaint": self._top(feats, pairs, values, 1)}
+            out["explain"] = self._explain(feats, pairs, values)
         return out
 
-    def _top(self, feats: set[str], pairs: list, values: tuple[float, ...], k: int) -> str:
-        """The three features that weigh most (either way) in explained output `k`
-        (0: needs_response, 1: complaint), as "'word' +1.2, a question mark -0.6". Only the
-        features of some weight (`STRONG`) are looked at, which keeps this cheap."""
-        strong = self._strong[k]
-        shown = [strong[f] for f in feats & self._strong_words[k]]
+    def _explain(self, feats: set[str], pairs: list, values: tuple[float, ...]) -> dict[str, str]:
+        """The three features that weigh most (either way) in needs_response and in complaint, as
+        "'word' +1.2, a question mark -0.6". Only the features of some weight (`STRONG`) are
+        looked at, and their labels are made once, which keeps this cheap on ingest."""
+        strong = self._strong_either
+        found = [strong[f] for f in feats & self._strong_keys]
         if pairs:
-            shown += [strong[f] for f in pairs if f in strong]
-        i = self._explained[k]
-        for name, value, w in zip(NUMERIC, values, self.numeric, strict=True):
+            found += [strong[f] for f in pairs if f in strong]
+        numeric = self._numeric_labels
+        for j, value in enumerate(values):
             if value:
-                contribution = w[i] * value
-                if contribution >= STRONG or contribution <= -STRONG:
-                    shown.append((abs(contribution), f"{describe(name)} {contribution:+.1f}"))
-        if len(shown) > 1:
-            shown.sort(reverse=True)
-        return ", ".join([label for _, label in shown[:3]])
+                key = (j, int(value * 20))  # the value to 0.05: labels are shown to 0.1
+                label = numeric.get(key)
+                if label is None:
+                    label = numeric[key] = self._numeric_label(j, value)
+                if label is not _NOTHING:
+                    found.append(label)
+        out = {}
+        for k, name in ((0, "needs_response"), (1, "complaint")):
+            shown = sorted([entry[k] for entry in found if entry[k] is not None], reverse=True)[:3]
+            out[name] = ", ".join([label for _, label in shown])
+        return out
+
+    def _numeric_label(self, j: int, value: float) -> tuple:
+        """((size, label) or None for each explained output) of numeric feature `j` at `value`."""
+        entry = []
+        for i in self._explained:
+            contribution = self.numeric[j][i] * value
+            strong = contribution >= STRONG or contribution <= -STRONG
+            entry.append((abs(contribution), f"{describe(NUMERIC[j])} {contribution:+.1f}") if strong else None)
+        return _NOTHING if entry == [None, None] else tuple(entry)
 
     def weight(self, feature: Any, i: int, values: tuple[float, ...]) -> float:
         """A feature's contribution to output `i`."""
@@ -172,6 +188,9 @@ class LinearModel:
         if feature in NUMERIC:
             return self.numeric[NUMERIC.index(feature)][i] * values[NUMERIC.index(feature)]
         return self.weights[feature][i]
+
+
+_NOTHING = ()
 
 
 def _label(feature: str | tuple[str, str], weight: float) -> tuple[float, str]:
@@ -199,7 +218,8 @@ def load(path: pathlib.Path | None = None) -> LinearModel:
 _NAMES = {"_q": "a question mark", "_excl": "an exclamation mark", "_short": "very short",
           "_starts_handle": "starts with a handle", "_vneg": "negative compound", "_vpos": "positive compound",
           "_anger": "anger cue points", "_url": "a link", "_num": "a number", "risk": "a risk cue",
-          "_praise_shape": "positive without a problem or question"}
+          "_praise_shape": "positive without a problem or question", "cue:problem": "problem words",
+          "cue:suggestion": "a suggestion"}
 _DESCRIBED: dict[str, str] = {}
 
 

@@ -37,17 +37,18 @@ def tokens(low_tokens: list[str], text: str | None = None) -> list[str]:
     `text`, the tokens' source, saves joining them to find out that none needs replacing."""
     if not _SPECIAL.search(" ".join(low_tokens) if text is None else text):
         return low_tokens
-    toks = []
-    for t in low_tokens:
-        c = t[0]
-        if c == "@":
-            t = "@user"
-        elif c == "h" and t.startswith("http"):
-            t = "_url"
-        elif not _DIGITS.isdisjoint(t):
-            t = "_num"
-        toks.append(t)
-    return toks
+    return [t if t.isalpha() else _token(t) for t in low_tokens]
+
+
+def _token(t: str) -> str:
+    c = t[0]
+    if c == "@":
+        return "@user"
+    if c == "h" and t.startswith("http"):
+        return "_url"
+    if not _DIGITS.isdisjoint(t):
+        return "_num"
+    return t
 
 
 def features(text: str, low_tokens: list[str], compound: float, anger_ratio: float,

@@ -21,6 +21,7 @@ from socialwatch.scoring import settings as cfg
 from socialwatch.scoring.cues import CueFinder
 from socialwatch.scoring.cuewords import ENGLISH_WORDS as _ENGLISH
 from socialwatch.scoring.cuewords import SUGGESTION, SUGGESTION_TRIGGERS, THANKS_WORDS
+from socialwatch.scoring.explain import reasons_of
 from socialwatch.scoring.features import features
 from socialwatch.scoring.priority import age_hours, finish, viral_factor
 from socialwatch.scoring.risk import RiskFinder
@@ -248,8 +249,6 @@ class Scorer:
 
     def compose(self, a: Analysis, mention: dict, now: datetime | None, boost: int, reason: str | None) -> dict:
         """The score of an analysed text, with the mention's reach, kind and age."""
-        from socialwatch.scoring.explain import reasons_of
-
         w = self.weights
         p = a.prediction
         angry = p["angry"][0]
@@ -284,7 +283,7 @@ class Scorer:
         if a.compound is None:
             score["sentiment_note"] = a.note
         if needs_response and w["waiting"]:
-            score["waiting"] = self._waiting
+            score["waiting"] = dict(self._waiting)
         return score
 
 

@@ -14,14 +14,14 @@ A score (`Scorer.score`) holds:
                               elderly, disabled, bereavement, medical, legal, press
     language                  ISO 639 code detected offline (`language`), None when the text
                               has no words
-    priority, reasons         0..100 and every factor of it (`priority`, `explain`)
+    priority, reasons         0..100 and every factor of it (`priority`, `reasons`)
     waiting                   {weight, cap_hours} of the waiting factor that
                               `model.effective_priority` adds at read time (only when a
                               response is needed)
 
 The modules: `vader` (VADER's fast path), `cuewords` and `cues` (anger cues), `risk`,
 `language`, `features` and `classifier` (the learned linear model, weights in
-`intent_model.json`), `priority` and `explain` (the factors), `settings` (the `[scoring]`
+`intent_model.json`), `priority` and `reasons` (the factors, `explain`), `settings` (the `[scoring]`
 table), `scorer` (the built-in `Scorer`), `plugins` (the `socialwatch.scorers` entry points).
 Importing this package loads none of VADER, the language model or the weights: each is read
 when the first text is scored.
@@ -33,7 +33,7 @@ from typing import Any
 
 __all__ = ["DEFAULTS", "DEFAULT_WEIGHTS", "SETTINGS_KEYS", "Analysis", "Scorer", "explain", "load_scorer"]
 
-_HOMES = {"explain": "explain", "load_scorer": "plugins", "Analysis": "scorer", "Scorer": "scorer",
+_HOMES = {"explain": "reasons", "load_scorer": "plugins", "Analysis": "scorer", "Scorer": "scorer",
           "DEFAULT_WEIGHTS": "settings", "DEFAULTS": "settings", "SETTINGS_KEYS": "settings"}
 
 

@@ -21,9 +21,9 @@ from socialwatch.scoring import settings as cfg
 from socialwatch.scoring.cues import CueFinder
 from socialwatch.scoring.cuewords import ENGLISH_WORDS as _ENGLISH
 from socialwatch.scoring.cuewords import SUGGESTION, SUGGESTION_TRIGGERS, THANKS_WORDS
-from socialwatch.scoring.explain import reasons_of
 from socialwatch.scoring.features import features
 from socialwatch.scoring.priority import age_hours, finish, viral_factor
+from socialwatch.scoring.reasons import reasons_of
 from socialwatch.scoring.risk import RiskFinder
 
 

@@ -392,9 +392,15 @@ def waiting_hours(mention: dict, now: datetime) -> float | None:
     if not created:
         return None
     try:
-        seconds = (now - parse_time(created)).total_seconds()
+        when = datetime.fromisoformat(created)  # stored times are ISO 8601 with Z: the fast path
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
     except (ValueError, TypeError):
-        return None
+        try:
+            when = parse_time(created)
+        except (ValueError, TypeError):
+            return None
+    seconds = (now - when).total_seconds()
     return seconds / 3600 if seconds > 0 else 0.0
 
 

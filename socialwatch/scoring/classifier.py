@@ -118,7 +118,7 @@ class LinearModel:
 
     def logits(self, rows: list, values: tuple[float, ...]) -> list[float]:
         """The raw score of every output, given the weight rows of the features present."""
-        rows = [*rows, self.bias]
+        rows.append(self.bias)
         for value, w in zip(values, self.numeric, strict=True):
             if value:
                 rows.append([x * value for x in w])
@@ -146,11 +146,12 @@ class LinearModel:
             p, name = max(probs)
             out["intent"] = (name, (p / total) * (1.0 - p_complaint))
         if explain:
-            out["explain"] = self._explain(feats, pairs, values)
+            out["explain"] = self._explain(feats, pairs, values, complaint)
         return out
 
-    def _explain(self, feats: set[str], pairs: list, values: tuple[float, ...]) -> dict[str, str]:
-        """The three features that weigh most (either way) in needs_response and in complaint, as
+    def _explain(self, feats: set[str], pairs: list, values: tuple[float, ...], complaint: bool) -> dict[str, str]:
+        """The three features that weigh most (either way) in needs_response and (for a
+        complaint: no other intent shows them) in complaint, as
         "'word' +1.2, a question mark -0.6". Only the features of some weight (`STRONG`) are
         looked at, and their labels are made once, which keeps this cheap on ingest."""
         strong = self._strong_either
@@ -167,7 +168,7 @@ class LinearModel:
                 if label is not _NOTHING:
                     found.append(label)
         out = {}
-        for k, name in ((0, "needs_response"), (1, "complaint")):
+        for k, name in ((0, "needs_response"), (1, "complaint"))[: 2 if complaint else 1]:
             shown = sorted([entry[k] for entry in found if entry[k] is not None], reverse=True)[:3]
             out[name] = ", ".join([label for _, label in shown])
         return out

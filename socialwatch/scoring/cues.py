@@ -81,8 +81,9 @@ from socialwatch.scoring.cuewords import (
 Index = dict[str, list[tuple[str, str | None]]]
 Cue = tuple[str, float, str]  # (name, points, detail)
 
-def index_word(phrase: str) -> str | None:
-    """The word through which a phrase is found: its longest uncommon word, as a VADER token shows it.
+def index_word(phrase: str, common: frozenset[str] = COMMON) -> str | None:
+    """The word through which a phrase is found: its longest word not in `common`, as a VADER
+    token shows it.
 
     None when the phrase has no word of two or more letters.
     """
@@ -90,16 +91,16 @@ def index_word(phrase: str) -> str | None:
     words = [w for w in words if len(w) >= 2]
     if not words:
         return None
-    rare = [w for w in words if w not in COMMON]
+    rare = [w for w in words if w not in common]
     return max(rare or words, key=len)
 
 
-def add(index: Index, category: str, phrases: str | list[str]) -> None:
+def add(index: Index, category: str, phrases: str | list[str], common: frozenset[str] = COMMON) -> None:
     """Add phrases of a category to `index` (word -> [(category, phrase or None for the word itself)])."""
     items = phrases.split("|") if isinstance(phrases, str) else phrases
     for phrase in items:
         phrase = " ".join(phrase.lower().replace("’", "'").split())
-        key = index_word(phrase)
+        key = index_word(phrase, common)
         if key is None:
             continue
         entry = (category, None if phrase == key else phrase)

@@ -99,5 +99,8 @@ def detect(text: str, low_tokens: list[str] | None = None) -> tuple[str | None, 
 
 
 def quick_english(low_tokens: list[str], text: str) -> bool:
-    """A cheap check the scorer runs first: ASCII text holding one of `ENGLISH_WORDS`."""
-    return text.isascii() and not ENGLISH_WORDS.isdisjoint(low_tokens)
+    """The cheap check the scorer runs before `detect`: two different `ENGLISH_WORDS` among
+    VADER's tokens, or one in a text of ASCII only, is English (curly quotes, accents and
+    emoji in English posts would otherwise send a third of them to the model)."""
+    found = ENGLISH_WORDS.intersection(low_tokens)
+    return len(found) >= 2 or (len(found) == 1 and text.isascii())

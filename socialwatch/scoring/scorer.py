@@ -246,8 +246,16 @@ class Scorer:
         return [score for part in parts for score in part]
 
     def warm_up(self) -> None:
-        """Load VADER and the model now (before forking workers that should share them)."""
+        """Load VADER, the model and the language model now (before forking workers that
+        should share them)."""
         _ = self.analyzer, self.model
+        if self.detect_language:
+            from socialwatch.scoring import language
+
+            try:
+                language.load()
+            except language.LanguageModelMissing:
+                pass  # reported when a text needs it
 
     def compose(self, a: Analysis, mention: dict, now: datetime | None, boost: int, reason: str | None) -> dict:
         """The score of an analysed text, with the mention's reach, kind and age."""

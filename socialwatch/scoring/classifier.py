@@ -197,10 +197,10 @@ def load(path: pathlib.Path | None = None) -> LinearModel:
     key = str(path or MODEL_FILE)
     model = _LOADED.get(key)
     if model is None:
-        import json
+        import orjson
 
-        with open(key, encoding="utf-8") as fh:
-            model = _LOADED[key] = LinearModel(json.load(fh))
+        with open(key, "rb") as fh:
+            model = _LOADED[key] = LinearModel(orjson.loads(fh.read()))
     return model
 
 

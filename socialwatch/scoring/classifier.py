@@ -76,8 +76,8 @@ class LinearModel:
         self.keys = frozenset(self.weights)
         self._flag_columns = tuple(self.index[name] for name in ("complaint", "needs_response", "angry"))
         self._flag_thresholds = tuple(self.thresholds[name] for name in ("complaint", "needs_response", "angry"))
-        # The explained outputs: the features of some weight in each (|weight| >= STRONG), and
-        # their labels (made on first use).
+        # The explained outputs: the features of some weight in each (|weight| >= STRONG) and
+        # their labels, made once here; numeric features get theirs on first use.
         self._explained = (self.index["needs_response"], self.index["complaint"])
         # feature -> ((size, label) or None for needs_response, the same for complaint)
         self._strong_either: dict = {}
@@ -171,12 +171,6 @@ class LinearModel:
             strong = contribution >= STRONG or contribution <= -STRONG
             entry.append((abs(contribution), f"{describe(NUMERIC[j])} {contribution:+.1f}") if strong else None)
         return _NOTHING if entry == [None, None] else tuple(entry)
-
-    def weight(self, feature: Any, i: int, values: tuple[float, ...]) -> float:
-        """A feature's contribution to output `i`."""
-        if feature in NUMERIC:
-            return self.numeric[NUMERIC.index(feature)][i] * values[NUMERIC.index(feature)]
-        return self.weights[feature][i]
 
 
 _NOTHING = ()

@@ -4,6 +4,14 @@ The queue is live: while the agent reads a mention, changes other agents and pol
 (claims, resolves, replies, new mentions) are shown as they happen (PostgreSQL: LISTEN/NOTIFY;
 TinyDB: the audit log and the open file, checked every second), with a heads-up when someone
 else takes the mention on screen; the next mention comes from the refreshed queue.
+
+Who is viewing what is a presence mark (presence.py), kept apart from the queue: showing a
+mention never changes it, so it never looks like a change to this agent or to others. The mark
+is refreshed while the agent stays on the mention, moves with them and is cleared when they
+quit; another agent on the same mention is announced ("tom is viewing it").
+
+Ctrl-C at a prompt (tag, note, reply) cancels that prompt and goes back to the keys; at the
+keys it leaves triage.
 """
 
 from __future__ import annotations
@@ -12,13 +20,14 @@ import os
 import select
 import sys
 import termios
+import time
 import tty
 from collections.abc import Callable
 from typing import Any
 
 import click
 
-from socialwatch import views, workflow
+from socialwatch import cases, presence, views, workflow
 from socialwatch.app import App
 from socialwatch.errors import SocialwatchError
 from socialwatch.render import safe
@@ -26,12 +35,20 @@ from socialwatch.render import safe
 KEYS = "[o]pen [s]kip [t]ag [n]ote [a]ssign to me [r]esolve [i]gnore re[p]ly [q]uit"
 
 
-def _collision(app: App, m: dict) -> str | None:
-    """Who else has this mention open, or a draft on it, and since when."""
-    notes = []
-    viewing = m.get("viewing") or {}
-    if viewing.get("agent") and viewing["agent"] != app.agent:
-        notes.append(f"{safe(viewing['agent'])} opened it {views.ago(viewing.get('since'))} ago")
+#: How often triage looks for other agents arriving on the mention on screen (seconds).
+PRESENCE_CHECK = 3.0
+
+
+def _others(app: App, mention_id: str) -> list[presence.Mark]:
+    try:
+        return presence.who_is_viewing(app.store, mention_id, exclude=app.agent)
+    except SocialwatchError:
+        return []
+
+
+def _collision(app: App, m: dict, others: list[presence.Mark] | None = None) -> str | None:
+    """Who else is viewing this mention or drafting a reply to it, or has a draft on it."""
+    notes = [mark.describe() for mark in (_others(app, m["id"]) if others is None else others)]
     draft = m.get("draft") or {}
     if draft.get("agent") and draft["agent"] != app.agent:
         notes.append(f"{safe(draft['agent'])} drafted a reply {views.ago(draft.get('at'))} ago")
@@ -58,6 +75,32 @@ class Live:
             self.watcher: Any = app.store.watch()
         except SocialwatchError:
             self.watcher = None  # no live updates (the queue still works)
+        self.tracker = presence.Tracker(app.store, app.agent)
+        self._present: set[tuple[str, str]] = set()  # (agent, activity) already announced on this mention
+        self._checked = 0.0
+
+    def on(self, mention_id: str, others: list[presence.Mark]) -> None:
+        """The agent now has `mention_id` on screen (`others`: who was announced already)."""
+        self.tracker.on(mention_id)
+        self._present = {(o.agent, o.activity) for o in others}
+        self._checked = time.monotonic()
+
+    def idle(self, current: str | None, prompt: str | None) -> None:
+        """While waiting for a key: refresh our presence, announce agents arriving on the
+        mention on screen, show the changes by others."""
+        self.tracker.tick()
+        if current is not None and time.monotonic() - self._checked >= PRESENCE_CHECK:
+            self._checked = time.monotonic()
+            arrived = [o for o in _others(self.app, current) if (o.agent, o.activity) not in self._present]
+            if arrived:
+                self._present |= {(o.agent, o.activity) for o in arrived}
+                if prompt is not None:
+                    click.echo("")
+                for o in arrived:
+                    click.secho(f"Heads up: {o.describe()}", fg="yellow")
+                if prompt is not None:
+                    click.echo(prompt, nl=False)
+        self.show(current, prompt)
 
     def show(self, current: str | None, prompt: str | None = None) -> None:
         """Print the changes by others (then the prompt again); a heads-up when the mention on
@@ -90,6 +133,7 @@ class Live:
             click.echo(prompt, nl=False)
 
     def close(self) -> None:
+        self.tracker.close()
         if self.watcher is not None:
             self.watcher.close()
 
@@ -110,7 +154,7 @@ def read_key(live: Live, current: str | None, prompt: str) -> str:
             if fd in ready:
                 data = os.read(fd, 8)
                 return data[:1].decode("utf-8", "replace") if data else "q"
-            live.show(current, prompt)
+            live.idle(current, prompt)
     finally:
         termios.tcsetattr(fd, termios.TCSADRAIN, saved)
 
@@ -151,15 +195,12 @@ def _walk(app: App, items: list[dict], reload: Callable[[], list[dict]] | None, 
             continue
         click.echo("")
         click.echo(click.style(f"── {n}/{n + len(pending) - 1} ", bold=True) + "─" * 40)
-        warning = _collision(app, m)
+        others = _others(app, m["id"])
+        warning = _collision(app, m, others)
         if warning:
             click.secho(f"Heads up: {warning}", fg="yellow", err=False)
-        history = app.store.author_history((m.get("author") or {}).get("handle"), exclude=m["id"], limit=5)
-        click.echo(views.mention_detail(m, history))
-        try:
-            workflow.mark_viewing(app, m["id"])  # so that another agent opening it sees who has it
-        except SocialwatchError:
-            pass
+        click.echo(views.mention_detail(m, *cases.context(app.store, m, limit=5)))  # (as `show` and `claim`)
+        live.on(m["id"], others)  # so that another agent opening it is told who is viewing it
         if not _act(app, m, live):
             return
     click.echo("End of the queue.")
@@ -177,9 +218,7 @@ def _act(app: App, m: dict, live: Live) -> bool:
             if key in ("s", "\r", "\n", " "):
                 return True
             if key == "o":
-                workflow.mark_viewing(app, m["id"])
-                if m.get("url"):
-                    click.launch(m["url"])
+                _open(m)
                 continue
             if key == "t":
                 tags = click.prompt("tags (comma separated)", default="", show_default=False)
@@ -203,10 +242,32 @@ def _act(app: App, m: dict, live: Live) -> bool:
             if key == "p":
                 from socialwatch.triage_reply import reply_from_triage
 
-                if reply_from_triage(app, m):
+                def drafting(on: bool) -> None:
+                    (live.tracker.drafting if on else live.tracker.viewing)()
+
+                if reply_from_triage(app, m, drafting):
                     return True
                 continue
+        except (click.Abort, KeyboardInterrupt):  # Ctrl-C or Ctrl-D at a prompt: cancel it, stay on the mention
+            click.echo("")
+            click.echo("cancelled")
+            continue
         except SocialwatchError as exc:
             click.echo(f"Error: {exc}", err=True)
             continue
         click.echo("unknown key")
+
+
+def _open(m: dict) -> None:
+    """Open the mention's link in a browser, or show the link when none can be started."""
+    from socialwatch.browser import open_url
+
+    url = m.get("url")
+    if not url:
+        click.echo("this mention has no link")
+        return
+    problem = open_url(url)
+    if problem is None:
+        click.echo(f"opened in your browser: {safe(url)}")
+    else:
+        click.echo(f"{problem}; the link: {safe(url)}")

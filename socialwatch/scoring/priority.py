@@ -32,7 +32,8 @@ response carries `waiting = {weight, cap_hours}`, and `socialwatch.model.effecti
 now)` adds weights.waiting x min(1, hours unanswered / waiting_cap_hours) at read time (the
 queue order, `show`, claims), so old unanswered mentions rise during a shift.
 
-Contributions are rounded to one decimal, so they add up to the priority within rounding.
+Contributions are whole points that add up to the priority exactly (each factor rounded to its
+nearest, the rounding error given to those it moved most).
 """
 
 from __future__ import annotations
@@ -85,7 +86,9 @@ def viral_factor(mention: dict, age: float | None, weight: float, followers_at: 
 
 def finish(reasons: list[dict], total: float, needs_response: bool, weights: dict[str, float],
            boost: int, boost_reason: str | None) -> int:
-    """Clamp the total to its band, add the boost, and return the priority (reasons updated)."""
+    """Clamp the total to its band, add the boost, and return the priority (reasons updated,
+    their contributions made whole numbers that add up to it exactly)."""
+    total = _whole(reasons, total)
     cap = 100 if needs_response else band_cap(weights)
     if total > cap:
         reasons.append({"factor": "clamp", "contribution": round(cap - total, 1),
@@ -99,6 +102,24 @@ def finish(reasons: list[dict], total: float, needs_response: bool, weights: dic
     if priority != rounded:
         reasons.append({"factor": "clamp", "contribution": priority - rounded, "detail": "kept within 0..100"})
     return priority
+
+
+def _whole(reasons: list[dict], total: float) -> int:
+    """Round the contributions to whole points that add up to round(total): each to its nearest,
+    then the rounding error taken from (or given to) those that lost (or gained) most by it, so
+    that the factors `show` lists add up to the priority it shows."""
+    target = round(total)
+    values = [r["contribution"] for r in reasons]
+    whole = [round(v) for v in values]
+    error = target - sum(whole)
+    if error:
+        step = 1 if error > 0 else -1
+        order = sorted(range(len(values)), key=lambda i: (values[i] - whole[i]) * step, reverse=True)
+        for i in order[: abs(error)]:
+            whole[i] += step
+    for r, w in zip(reasons, whole, strict=True):
+        r["contribution"] = w
+    return target
 
 
 def count(value: Any) -> float | None:

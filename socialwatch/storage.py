@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import pathlib
-import tempfile
 from typing import Any
 
 import orjson
@@ -27,6 +26,8 @@ MARKER = "_socialwatch"
 
 def atomic_write(path: pathlib.Path, payload: bytes) -> None:
     """Write `payload` to `path` atomically (temp file, fsync, os.replace, fsync dir)."""
+    import tempfile  # (here: it costs 4 ms to import, which read-only commands never need)
+
     directory = path.parent
     directory.mkdir(parents=True, exist_ok=True, mode=0o700)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
@@ -58,6 +59,8 @@ def atomic_write_text(path: str | os.PathLike, write: Any) -> Any:
 
     A failed export never leaves a half-written file where the old one was.
     """
+    import tempfile
+
     target = pathlib.Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)

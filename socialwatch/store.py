@@ -542,6 +542,10 @@ class TinyStore:
             out = [r for r in out if r.get("state") in states]
         return sorted(out, key=lambda r: r.get("created_at") or "")
 
+    def replies_of(self, mention_id: str) -> list[dict]:
+        """The outbox records of one mention, oldest first (no lock)."""
+        return [r for r in self.replies() if r.get("mention_id") == mention_id]
+
     def audit_entries(self, mention_id: str | None = None) -> Iterator[dict]:
         """Audit entries in order, optionally only those of one mention."""
         return audit_log.read(self.audit_path, mention_id)

@@ -50,6 +50,8 @@ def setup_store(home: pathlib.Path, tmp: pathlib.Path, records: list[dict] | Non
     code, _, err = sw("init")
     assert code == 0, err
     use_backend(home, backend)
+    config = home / "socialwatch.toml"
+    config.write_text(config.read_text(encoding="utf-8") + '\n[triage]\nagents = ["sam", "tom"]\n', encoding="utf-8")
     (home / "templates.toml").write_text(TEMPLATES, encoding="utf-8")
     code, _, err = sw("import", str(write_jsonl(tmp / "queue.jsonl", records or RECORDS)))
     assert code == 0, err

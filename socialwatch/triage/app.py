@@ -23,6 +23,7 @@ from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Container
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
@@ -77,6 +78,16 @@ FLAG_LEGEND = ("Flags: A angry · V viral · D direct message · ! a reply faile
                "SLA: time left to the first-response target (negative: overdue).")
 
 
+class Later(Message):
+    """A call for the event loop, posted from a worker thread (posting never blocks, so a
+    thread never waits for a loop that is shutting down)."""
+
+    def __init__(self, fn: Callable[..., Any], args: tuple) -> None:
+        super().__init__()
+        self.fn = fn
+        self.args = args
+
+
 class InboxScreen(Screen):
     """The main screen: view bar, queue, conversation, status line."""
 
@@ -119,7 +130,7 @@ class InboxScreen(Screen):
         Binding("u", "app.undo", "undo", show=False),
         Binding("o", "app.open_url", "open", show=False),
         Binding("ctrl+l", "app.refresh", "refresh", show=False),
-        Binding("q,ctrl+c", "app.quit", "quit", show=False),
+        Binding("q,ctrl+c", "app.leave", "quit", show=False),
     ]
 
     def compose(self) -> ComposeResult:
@@ -156,11 +167,19 @@ class InboxApp(App):
         self._executor = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="inbox-actions")
         self._readers: dict[str, tuple[threading.Lock, Any]] = {}
         self._readers_lock = threading.Lock()
-        self._closing = False
+        self._quitting = False
         self.busy = 0
         self.inbox.load()  # before the first screen, so that it shows the queue at once
 
     # ---- set-up -------------------------------------------------------------------------------
+    def later(self, fn: Callable[..., Any], *args: Any) -> None:
+        """Run `fn(*args)` on the event loop (callable from any thread)."""
+        self.post_message(Later(fn, args))
+
+    def on_later(self, message: Later) -> None:
+        if not self._quitting:
+            message.fn(*message.args)
+
     def get_default_screen(self) -> Screen:
         return InboxScreen()
 
@@ -260,10 +279,10 @@ class InboxApp(App):
             with self.reading("conversation") as store:
                 conv = self.inbox.conversation(mention_id, store)
         except SocialwatchError as exc:
-            self.call_from_thread(self.status, f"{mention_id}: {exc}", True)
+            self.later(self.status, f"{mention_id}: {exc}", True)
             return
-        if not self._closing:
-            self.call_from_thread(self._conversation_read, conv)
+        if not self._quitting:
+            self.later(self._conversation_read, conv)
         self._mark_viewing(mention_id)
 
     def _conversation_read(self, conv: ib.Conversation) -> None:
@@ -291,19 +310,19 @@ class InboxApp(App):
         worker = get_current_worker()
         feed = live.Feed(live.reader_store(self.sw.store))
         if not feed.live:
-            self.call_from_thread(self._set_live, "not live")
+            self.later(self._set_live, "not live")
         reader = live.reader_store(self.sw.store)
         try:
-            while not worker.is_cancelled and not self._closing:
+            while not worker.is_cancelled and not self._quitting:
                 changes = feed.wait()
-                if not changes or worker.is_cancelled or self._closing:
+                if not changes or worker.is_cancelled or self._quitting:
                     continue
                 try:
                     mentions, sending = self.inbox.read(reader)
                 except SocialwatchError:
                     continue
-                if not self._closing:
-                    self.call_from_thread(self.apply_changes, changes, mentions, sending)
+                if not self._quitting:
+                    self.later(self.apply_changes, changes, mentions, sending)
         finally:
             feed.close()
 
@@ -340,10 +359,10 @@ class InboxApp(App):
             with self.reading("reload") as store:
                 mentions, sending = self.inbox.read(store)
         except SocialwatchError as exc:
-            self.call_from_thread(self.status, str(exc), True)
+            self.later(self.status, str(exc), True)
             return
-        if not self._closing:
-            self.call_from_thread(self._reloaded, mentions, sending)
+        if not self._quitting:
+            self.later(self._reloaded, mentions, sending)
 
     def _reloaded(self, mentions: list[dict], sending: dict[str, str]) -> None:
         self.inbox.accept(mentions, sending)
@@ -363,12 +382,12 @@ class InboxApp(App):
             try:
                 done = what()
             except SocialwatchError as exc:
-                self.call_from_thread(self._action_failed, str(exc))
+                self.later(self._action_failed, str(exc))
                 return
             except Exception as exc:  # noqa: BLE001 - never lose the screen over a bug: say it
-                self.call_from_thread(self._action_failed, f"unexpected {type(exc).__name__}: {exc}")
+                self.later(self._action_failed, f"unexpected {type(exc).__name__}: {exc}")
                 return
-            self.call_from_thread(self._action_done, done)
+            self.later(self._action_done, done)
 
         self._executor.submit(job)
 
@@ -671,7 +690,7 @@ class InboxApp(App):
             return
         assert mid is not None or not needs_mention
         if name in ("q", "quit", "exit"):
-            self.action_quit()
+            self.action_leave()
         elif name == "help":
             self.push_screen(HelpScreen("Commands", [(f":{k}", v) for k, v in COMMANDS.items()]))
         elif name == "assign":
@@ -733,11 +752,12 @@ class InboxApp(App):
         else:
             self.status(f"unknown command :{safe(name)} (:help lists them)", True)
 
-    async def action_quit(self) -> None:
-        self._closing = True
+    def action_leave(self) -> None:
+        self._quitting = True
         for worker in list(self.workers):
             worker.cancel()
-        self._executor.shutdown(wait=True)
+        # An action in flight (a reply being sent) finishes on its thread before the process ends.
+        self._executor.shutdown(wait=False)
         tracker = getattr(self, "tracker", None)
         if tracker is not None:
             tracker.close()

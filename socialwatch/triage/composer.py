@@ -201,8 +201,7 @@ class Composer(ModalScreen[Reply | None]):
         status.append(f" {length}/{limit if limit is not None else '∞'} ", style="bold reverse red" if over else "bold")
         if over:
             status.append(f" {length - limit} over the limit ", style="bold red")
-        status.append(" ctrl+s send · ctrl+r send+resolve · ctrl+p public/private · ctrl+o $EDITOR · f1 help · esc close",
-                      style="dim")
+        status.append(" ^s send · ^r send+resolve · ^p public/private · ^o $EDITOR · f1 help · esc", style="dim")
         self.query_one("#composer-status", Static).update(status)
         preview = Text()
         if self.note:

@@ -255,7 +255,7 @@ class Inbox:
         what = " ".join(x for x in (short(intent, 5) if intent and lang else short(intent, 8),
                                     short(lang, 2) if lang else "") if x)
         cells = (str(model.effective_priority(m)), flags(m, self.sending), sla_text, ago(m.get("created_at"), now),
-                 "@" + short(author.get("handle") or "?", 12), state, what, one_line(m.get("text")))
+                 "@" + short(author.get("handle") or "?", 11), state, what, one_line(m.get("text")))
         return Row(m["id"], cells, model.effective_priority(m), bool((m.get("score") or {}).get("angry")), overdue,
                    assignee == self.agent)
 

@@ -65,7 +65,7 @@ class QueueTable(DataTable):
     """The queue: one row per mention (the row key is the mention id)."""
 
     DEFAULT_CSS = """
-    QueueTable { height: 1fr; }
+    QueueTable { height: 1fr; overflow-x: hidden; }
     """
 
     def __init__(self, **kw: Any) -> None:
@@ -78,7 +78,7 @@ class QueueTable(DataTable):
 
     def _text_width(self) -> int:
         fixed = sum(w + 1 for _, _, w in ib.COLUMNS if w)
-        return max(10, (self.size.width or 80) - fixed - 1)
+        return max(10, (self.size.width or 80) - fixed - 2)  # (2: the vertical scrollbar)
 
     def on_resize(self, event: events.Resize) -> None:
         column = self.columns.get("text")  # type: ignore[call-overload]
@@ -124,6 +124,8 @@ def _cells(row: ib.Row) -> list[Text]:
 # ---- the conversation --------------------------------------------------------------------------
 class ConversationPane(VerticalScroll):
     """The mention, its thread, the score's reasons, the customer's history and the activity."""
+
+    ALLOW_MAXIMIZE = True
 
     DEFAULT_CSS = """
     ConversationPane { height: 1fr; border-left: vkey $foreground 30%; padding: 0 1; }
@@ -266,13 +268,18 @@ class Completions(Suggester):
         self.words = words
 
     async def get_suggestion(self, value: str) -> str | None:
-        head, _, last = value.rpartition(" ")
-        if not last:
-            return None
-        for word in self.words():
-            if word.lower().startswith(last.lower()) and word.lower() != last.lower():
-                return (head + " " if head else "") + word
+        return complete(value, self.words())
+
+
+def complete(value: str, words: list[str]) -> str | None:
+    """`value` with its last word completed from `words` (the first that starts with it)."""
+    head, _, last = value.rpartition(" ")
+    if not last:
         return None
+    for word in words:
+        if word.lower().startswith(last.lower()) and word.lower() != last.lower():
+            return (head + " " if head else "") + word
+    return None
 
 
 class Prompt(ModalScreen[str | None]):
@@ -312,8 +319,11 @@ class Prompt(ModalScreen[str | None]):
 
     def action_complete(self) -> None:
         box = self.query_one(Input)
-        if box._suggestion:
-            box.value = box._suggestion
+        if self.words is None:
+            return
+        completed = complete(box.value, self.words())
+        if completed is not None:
+            box.value = completed
             box.cursor_position = len(box.value)
 
 

@@ -42,6 +42,26 @@ class State:
 pass_state = click.make_pass_decorator(State)
 
 
+class MentionIdType(click.ParamType):
+    """A mention id argument: the full id ("twitter:123…"), or the platform's id alone when
+    exactly one stored mention has it (`ids.resolve`), for every command that takes one."""
+
+    name = "ID"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if not isinstance(value, str) or ":" in value:
+            return value  # a full id: no store access while parsing
+        state = ctx.find_object(State) if ctx is not None else None
+        if state is None:
+            return value
+        from socialwatch.ids import resolve
+
+        return resolve(state.app.store, value)
+
+
+MENTION_ID = MentionIdType()
+
+
 @click.group(context_settings=CONTEXT)
 @click.option("--config", "-c", "config", metavar="PATH", envvar="SOCIALWATCH_CONFIG", help="Config file (default: $SOCIALWATCH_HOME/socialwatch.toml).")
 @click.option("--as", "agent", metavar="AGENT", help="Act as this agent (default: [agent] name, $SOCIALWATCH_AGENT or the login name).")
@@ -88,8 +108,10 @@ def init(state: State, force: bool) -> None:
 def poll(state: State, sources: tuple[str, ...], since: str | None, wait: bool, as_json: bool) -> None:
     """Fetch new mentions from the sources, score, route and store them.
 
-    Prints one summary line per source: new, duplicates, angry, viral. Exits 1 when a source
-    failed (the reason is on stderr), 0 when every source was polled or skipped as busy.
+    Prints one summary line per source: new, duplicates, angry, viral. A source that fails
+    (its reason on stderr) never stops the others. Exits 0 when every source was polled or
+    skipped as busy, 1 when a source failed, 2 when a source's own settings are broken (a
+    missing key or secret: no retry will cure it) or the config file as a whole is.
     """
     from socialwatch import poller
     from socialwatch.output import json_line
@@ -101,7 +123,8 @@ def poll(state: State, sources: tuple[str, ...], since: str | None, wait: bool, 
         raise SocialwatchError("no enabled sources in the config")
     poller.check_sources(app, names)
     when = poller.since_option(since)
-    failed = 0
+    app.scorer  # noqa: B018 - a bad [scoring] table concerns every source: stop before polling any
+    failed = misconfigured = 0
     new_ids: list[str] = []
     for name in names:
         report = poller.poll_source(app, name, since=when, wait=wait)
@@ -117,6 +140,7 @@ def poll(state: State, sources: tuple[str, ...], since: str | None, wait: bool, 
             click.echo(f"{name}: skipped: already being polled by another process (use --wait to wait)", err=True)
         elif report.error:
             failed += 1
+            misconfigured += report.config_error
             click.echo(f"Error: {name}: {mask(report.error)}", err=True)
         elif not as_json:
             click.echo(
@@ -125,6 +149,8 @@ def poll(state: State, sources: tuple[str, ...], since: str | None, wait: bool, 
             )
         new_ids += report.new_ids
     _run_alerts(app, new_ids)
+    if misconfigured:
+        sys.exit(2)
     if failed:
         sys.exit(1)
 
@@ -204,6 +230,9 @@ def triage(state: State, limit: int | None, as_json: bool, as_list: bool, **filt
         return
     _read_only()
     items = app.store.select_open(chosen, limit or None)
+    if as_json:
+        json_lines(public(m) for m in items)
+        return
     if as_list:
         from socialwatch import views
 
@@ -214,31 +243,31 @@ def triage(state: State, limit: int | None, as_json: bool, as_list: bool, **filt
 
 # ---- show ---------------------------------------------------------------------------------------
 @cli.command()
-@click.argument("mention_id", metavar="ID")
+@click.argument("mention_id", metavar="ID", type=MENTION_ID)
 @click.option("--json", "as_json", is_flag=True, help="Print the mention as JSON.")
 @pass_state
 def show(state: State, mention_id: str, as_json: bool) -> None:
     """Show one mention, why it scored as it did, and the author's earlier mentions."""
-    from socialwatch import views
+    from socialwatch import cases, views
     from socialwatch.output import json_line, public
 
     _read_only()
     app = state.app
     open_list = app.store.snapshot()
     mention = app.store.get(mention_id, open_list)
-    history = app.store.author_history((mention.get("author") or {}).get("handle"), exclude=mention["id"],
-                                       open_list=open_list)
-    thread = []
-    for fid in mention.get("followups") or []:
-        try:
-            thread.append(app.store.get(fid, open_list))
-        except SocialwatchError:
-            continue
+    history, thread = cases.context(app.store, mention, open_list=open_list)
     if as_json:
         json_line({**public(mention), "history": [views.history_entry(m) for m in history],
                    "thread": [views.history_entry(m) for m in thread]})
         return
     click.echo(views.mention_detail(mention, history, thread))
+    from socialwatch import presence
+
+    try:
+        for mark in presence.who_is_viewing(app.store, mention["id"], exclude=app.agent):
+            click.echo(f"Heads up: {mark.describe()}", err=True)
+    except SocialwatchError:
+        pass  # presence is a courtesy: `show` works without it
 
 
 # ---- score --------------------------------------------------------------------------------------
@@ -368,7 +397,7 @@ def _template_text(state: State, mention: dict, name: str, variables: dict[str, 
 
 
 @cli.command()
-@click.argument("mention_id", metavar="ID")
+@click.argument("mention_id", metavar="ID", type=MENTION_ID)
 @click.option("--text", "-m", help="Reply with this text.")
 @click.option("--template", "-t", "template", metavar="NAME", help="Reply with this saved reply.")
 @click.option("--var", "variables", multiple=True, metavar="NAME=VALUE", help="A value for a custom placeholder.")
@@ -396,21 +425,30 @@ def reply(state: State, mention_id: str, text: str | None, template: str | None,
         raise click.UsageError("use either --text or --template")
     mention = app.store.get(mention_id)
     tpl_name = None
+    suggested = suggested_by = None
     if template:
-        text, tpl_visibility = _template_text(state, mention, template, _parse_vars(variables))
-        visibility = visibility or tpl_visibility
-        tpl_name = template
+        text, suggested = _template_text(state, mention, template, _parse_vars(variables))
+        tpl_name, suggested_by = template, f"template {template}"
     elif text is None:
         draft = mention.get("draft") or {}
         if not draft.get("text"):
             raise click.UsageError(f"{mention_id} has no saved draft: give --text, --template or run `socialwatch draft`")
         text = draft["text"]
-        visibility = visibility or draft.get("visibility")
-    if not yes and is_tty(sys.stdin) and is_tty(sys.stderr):
-        click.echo(f"Reply to {safe(mention_id)} ({visibility or outbox.default_visibility(mention)}):\n  {safe(text)}", err=True)
+        suggested, suggested_by = draft.get("visibility"), "the saved draft"
+    choice = outbox.choose_visibility(mention, visibility, suggested, suggested_by or "the template")
+    if choice.note:
+        click.echo(f"Note: {safe(choice.note)}", err=True)
+    interactive = is_tty(sys.stdin) and is_tty(sys.stderr)
+    if choice.public_dm and not yes:
+        if not interactive:
+            raise click.UsageError(f"{mention_id} is a direct message: add --yes to confirm a public reply to it")
+        click.echo(f"{safe(mention_id)} is a DIRECT MESSAGE. A public reply is visible to everyone:\n  {safe(text)}", err=True)
+        click.confirm("Reply in public anyway?", default=False, abort=True, err=True)
+    elif not yes and interactive:
+        click.echo(f"Reply to {safe(mention_id)} ({choice.value}):\n  {safe(text)}", err=True)
         click.confirm("Send it?", abort=True, err=True)
-    result = outbox.send(app, mention_id, text, visibility=visibility, again=again, resolve=resolve, template=tpl_name,
-                         mention=mention)
+    result = outbox.send(app, mention_id, text, visibility=visibility, suggested=suggested, again=again, resolve=resolve,
+                         template=tpl_name, mention=mention, public_dm_confirmed=choice.public_dm)
     if as_json:
         json_line(result.record)
     else:
@@ -419,7 +457,7 @@ def reply(state: State, mention_id: str, text: str | None, template: str | None,
 
 
 @cli.command()
-@click.argument("mention_id", metavar="ID")
+@click.argument("mention_id", metavar="ID", type=MENTION_ID)
 @click.option("--template", "-t", "template", metavar="NAME", help="Start from this saved reply.")
 @click.option("--text", "-m", help="Save this text as the draft without opening an editor.")
 @click.option("--var", "variables", multiple=True, metavar="NAME=VALUE", help="A value for a custom placeholder.")
@@ -428,23 +466,25 @@ def reply(state: State, mention_id: str, text: str | None, template: str | None,
 def draft(state: State, mention_id: str, template: str | None, text: str | None, variables: tuple[str, ...], private: bool) -> None:
     """Write a reply draft in $EDITOR (or --text) and save it on the mention."""
     from socialwatch import model, outbox, textlimits, workflow
+    from socialwatch.render import safe
 
     app = state.app
     mention = app.store.get(mention_id)
-    visibility = "private" if private else None
+    suggested = None
     if template:
-        start, tpl_visibility = _template_text(state, mention, template, _parse_vars(variables))
-        visibility = visibility or tpl_visibility
+        start, suggested = _template_text(state, mention, template, _parse_vars(variables))
     else:
         start = (mention.get("draft") or {}).get("text") or ""
+    choice = outbox.choose_visibility(mention, "private" if private else None, suggested, f"template {template}")
     if text is None:
-        edited = click.edit(start + "\n", extension=".txt")
-        if edited is None:
-            raise SocialwatchError("draft not saved (the editor was closed without saving)")
-        text = edited.strip()
+        # An unchanged template is a draft: the editor's text counts whether or not it was saved again.
+        edited = click.edit(start + "\n", extension=".txt", require_save=False)
+        text = (edited or "").strip()
     if not text.strip():
         raise SocialwatchError("draft not saved: it is empty")
-    visibility = visibility or outbox.default_visibility(mention)
+    if choice.note:
+        click.echo(f"Note: {safe(choice.note)}", err=True)
+    visibility = choice.value
     saved = {"text": text, "visibility": visibility, "agent": app.agent, "at": model.iso(model.utcnow()), "template": template}
 
     def apply(m: dict) -> None:
@@ -456,7 +496,7 @@ def draft(state: State, mention_id: str, template: str | None, text: str | None,
 
 
 @cli.command("templates")
-@click.option("--for", "for_id", metavar="ID", help="Suggest the templates that suit this mention.")
+@click.option("--for", "for_id", metavar="ID", type=MENTION_ID, help="Suggest the templates that suit this mention.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON line per template.")
 @pass_state
 def templates_cmd(state: State, for_id: str | None, as_json: bool) -> None:
@@ -471,7 +511,7 @@ def templates_cmd(state: State, for_id: str | None, as_json: bool) -> None:
     found = templates.load(app.config.config_dir)
     items = list(found.values())
     if for_id:
-        items = templates.suggest(found, app.store.get(for_id))
+        items = templates.suggest(found, app.store.get(for_id))  # for a DM: only private replies
     if as_json:
         json_lines({**asdict(t), "placeholders": t.placeholders()} for t in items)
         return
@@ -530,13 +570,14 @@ def outbox_retry(state: State, record_id: str) -> None:
 
 
 @cli.command()
-@click.argument("mention_id", metavar="ID")
+@click.argument("mention_id", metavar="ID", type=MENTION_ID)
 @click.option("--json", "as_json", is_flag=True, help="Print the audit entries as JSON lines.")
 @pass_state
 def history(state: State, mention_id: str, as_json: bool) -> None:
-    """Show the audit trail of one mention: every change, who made it and when."""
+    """Show the audit trail of one mention: one line per event (when, who, what: tags, note
+    texts, reply texts and channel, status changes). --json prints the raw entries."""
+    from socialwatch import audit_view
     from socialwatch.output import json_lines
-    from socialwatch.render import table
 
     app = state.app
     entries = list(app.store.audit_entries(mention_id))
@@ -547,17 +588,11 @@ def history(state: State, mention_id: str, as_json: bool) -> None:
         app.store.get(mention_id)  # NotFound for an unknown id
         click.echo(f"No recorded changes to {mention_id}.", err=True)
         return
-    rows = []
-    for e in entries:
-        change = ", ".join(f"{k}: {_short(e['before'].get(k))} -> {_short(e['after'].get(k))}" for k in e.get("after", {})
-                           if k not in ("viewing",))
-        rows.append([e["at"], e["agent"], e["action"], change or (e.get("record") or "")])
-    click.echo(table(rows, ["at", "agent", "action", "change"]))
-
-
-def _short(value: Any) -> str:
-    text = value if isinstance(value, str) else repr(value)
-    return text if len(text) <= 40 else text[:39] + "…"
+    wanted = {e["record"] for e in entries if e.get("record")}
+    replies = {r["id"]: r for r in app.store.replies() if r.get("id") in wanted} if wanted else {}
+    click.echo(f"History of {mention_id} ({len(entries)} event{'' if len(entries) == 1 else 's'}):", err=True)
+    for line in audit_view.lines(entries, replies):
+        click.echo(line)
 
 
 # ---- team workflow ------------------------------------------------------------------------------
@@ -585,23 +620,41 @@ def _bulk(state: State, action: str, ids: tuple[str, ...], where: bool, yes: boo
 
         filters["older_than"] = poller.since_option(older_than) if older_than else None
         filters["below_priority"] = below_priority
-        chosen = app.store.select_open(queue.Filters.from_options(filters))
+        wanted = queue.Filters.from_options(filters)
+        wanted.followups = False  # cases, as triage shows them (closing a case closes its follow-ups)
+        chosen = app.store.select_open(wanted)
         if not chosen:
             click.echo("No open mention matches.", err=True)
             return
         if not yes:
+            n = _count(len(chosen), "mention")
             if not is_tty(sys.stdin):
-                raise click.UsageError(f"{len(chosen)} mentions match: add --yes to {action} them without a terminal")
-            click.confirm(f"{action.capitalize()} {len(chosen)} mentions?", abort=True, err=True)
+                raise click.UsageError(f"{n} {'matches' if len(chosen) == 1 else 'match'}: add --yes to {action} "
+                                       f"{'it' if len(chosen) == 1 else 'them'} without a terminal")
+            click.confirm(f"{action.capitalize()} {n}?", abort=True, err=True)
         ids = tuple(m["id"] for m in chosen)
     status = {"resolve": "resolved", "ignore": "ignored"}[action]
     for m in workflow.change_many(app, list(ids), action, workflow.set_status(status), strict=not where):
         _done(m, status)
+        _case_note(m, f"the case stays open: {action} {m.get('case_id')} to close it")
+
+
+def _case_note(m: dict, what: str) -> None:
+    """Tell the agent when an action on a follow-up concerns its case (see `cases`)."""
+    from socialwatch.cases import is_followup
+
+    if is_followup(m):
+        click.echo(f"Note: {m['id']} is a follow-up in case {m['case_id']}; {what}", err=True)
+
+
+def _count(n: int, noun: str) -> str:
+    """'1 mention', '3 mentions'."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def bulk_command(action: str, doc: str) -> None:
     @cli.command(action, help=doc)
-    @click.argument("ids", nargs=-1, metavar="[ID]...")
+    @click.argument("ids", nargs=-1, metavar="[ID]...", type=MENTION_ID)
     @click.option("--where", is_flag=True, help="Act on every open mention matching the filters below.")
     @click.option("--yes", "-y", is_flag=True, help="Do not ask before acting on several mentions.")
     @click.option("--older-than", metavar="AGE", help="With --where: only mentions older than AGE (e.g. 3d).")
@@ -618,17 +671,19 @@ bulk_command("ignore", "Ignore mentions that need no answer (ids, or --where FIL
 
 
 @cli.command()
-@click.argument("mention_id", metavar="ID")
+@click.argument("mention_id", metavar="ID", type=MENTION_ID)
 @pass_state
 def reopen(state: State, mention_id: str) -> None:
     """Put a resolved or ignored mention back in the queue."""
     from socialwatch import workflow
 
-    _done(workflow.reopen(state.app, mention_id), "reopened")
+    m = workflow.reopen(state.app, mention_id)
+    _done(m, "reopened")
+    _case_note(m, "the case is open")
 
 
 @cli.command()
-@click.argument("mention_id", metavar="ID")
+@click.argument("mention_id", metavar="ID", type=MENTION_ID)
 @click.option("--to", "to", metavar="AGENT", help="Assign to this agent (default: yourself).")
 @pass_state
 def assign(state: State, mention_id: str, to: str | None) -> None:
@@ -636,17 +691,21 @@ def assign(state: State, mention_id: str, to: str | None) -> None:
     from socialwatch import workflow
 
     agent = to or state.app.agent
-    _done(workflow.assign(state.app, mention_id, agent), f"assigned to {agent}")
+    m = workflow.assign(state.app, mention_id, agent)
+    _done(m, f"assigned to {agent}")
+    _case_note(m, f"the case is assigned to {agent} with it")
 
 
 @cli.command()
-@click.argument("mention_id", metavar="ID")
+@click.argument("mention_id", metavar="ID", type=MENTION_ID)
 @pass_state
 def unassign(state: State, mention_id: str) -> None:
     """Take a mention off its agent."""
     from socialwatch import workflow
 
-    _done(workflow.assign(state.app, mention_id, None), "unassigned")
+    m = workflow.assign(state.app, mention_id, None)
+    _done(m, "unassigned")
+    _case_note(m, "the case is unassigned with it")
 
 
 @cli.command()
@@ -654,25 +713,27 @@ def unassign(state: State, mention_id: str) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the claimed mention as JSON.")
 @pass_state
 def claim(state: State, as_json: bool, **filters: Any) -> None:
-    """Take the next highest-priority unassigned mention (atomic: never handed out twice).
+    """Take the next highest-priority unassigned case (atomic: never handed out twice).
 
-    Exits 1 when there is nothing left to claim.
+    A case is a mention with the customer's follow-ups in its thread: claiming it assigns them
+    all; a follow-up is never handed out on its own. Exits 1 when there is nothing left to claim.
     """
-    from socialwatch import queue, views, workflow
+    from socialwatch import cases, queue, views, workflow
 
-    mention = workflow.claim(state.app, queue.Filters.from_options(filters))
+    app = state.app
+    mention = workflow.claim(app, queue.Filters.from_options(filters))
     if mention is None:
         click.echo("Nothing to claim: no unassigned open mention matches.", err=True)
         sys.exit(1)
     if as_json:
         _done(mention, "", as_json=True)
     else:
-        click.echo(f"Claimed {mention['id']} for {state.app.agent}")
-        click.echo(views.mention_detail(mention, []))
+        click.echo(f"Claimed {mention['id']} for {app.agent}")
+        click.echo(views.mention_detail(mention, *cases.context(app.store, mention)))
 
 
 @cli.command()
-@click.argument("mention_id", metavar="ID")
+@click.argument("mention_id", metavar="ID", type=MENTION_ID)
 @click.argument("tags", nargs=-1, required=True)
 @pass_state
 def tag(state: State, mention_id: str, tags: tuple[str, ...]) -> None:
@@ -684,7 +745,7 @@ def tag(state: State, mention_id: str, tags: tuple[str, ...]) -> None:
 
 
 @cli.command()
-@click.argument("mention_id", metavar="ID")
+@click.argument("mention_id", metavar="ID", type=MENTION_ID)
 @click.argument("tags", nargs=-1, required=True)
 @pass_state
 def untag(state: State, mention_id: str, tags: tuple[str, ...]) -> None:
@@ -696,7 +757,7 @@ def untag(state: State, mention_id: str, tags: tuple[str, ...]) -> None:
 
 
 @cli.command()
-@click.argument("mention_id", metavar="ID")
+@click.argument("mention_id", metavar="ID", type=MENTION_ID)
 @click.argument("text")
 @pass_state
 def note(state: State, mention_id: str, text: str) -> None:
@@ -707,7 +768,7 @@ def note(state: State, mention_id: str, text: str) -> None:
 
 
 @cli.command()
-@click.argument("mention_id", metavar="ID")
+@click.argument("mention_id", metavar="ID", type=MENTION_ID)
 @click.argument("value", metavar="N|auto")
 @pass_state
 def priority(state: State, mention_id: str, value: str) -> None:
@@ -728,7 +789,7 @@ def priority(state: State, mention_id: str, value: str) -> None:
 
 
 @cli.command()
-@click.argument("mention_id", metavar="ID")
+@click.argument("mention_id", metavar="ID", type=MENTION_ID)
 @click.argument("value", type=click.Choice(["negative", "neutral", "positive", "auto"]))
 @pass_state
 def sentiment(state: State, mention_id: str, value: str) -> None:
@@ -740,7 +801,7 @@ def sentiment(state: State, mention_id: str, value: str) -> None:
 
 
 @cli.command()
-@click.argument("mention_id", metavar="ID")
+@click.argument("mention_id", metavar="ID", type=MENTION_ID)
 @click.option("--to", "team", required=True, metavar="TEAM", help="The team taking it over.")
 @click.option("--reason", required=True, help="Why it is escalated.")
 @pass_state
@@ -802,18 +863,25 @@ def undo(state: State, mention_id: str) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the mentions as JSON lines.")
 @pass_state
 def customer(state: State, handle: str, as_json: bool) -> None:
-    """Show every mention of one customer (by handle) across sources, and their outcomes."""
-    from socialwatch import views
+    """Show every mention of one customer across sources, with status and assignee.
+
+    HANDLE is matched without regard to case, with or without "@" (or Reddit's "u/"); when no
+    handle is exactly that, Mastodon and Bluesky handles whose first part it is are shown
+    ("sian" finds sian@toot.wales and sian.bsky.social).
+    """
+    from socialwatch import customers, views
     from socialwatch.output import json_lines, public
 
-    found = state.app.store.author_history(handle.lstrip("@"), limit=1000)
+    found = customers.find(state.app.store, handle)
     if as_json:
-        json_lines(public(m) for m in found)
+        json_lines(public(m) for m in found.mentions)
         return
-    if not found:
-        click.echo(f"No mentions by @{handle.lstrip('@')}.", err=True)
+    if not found.mentions:
+        click.echo(f"No mentions by {found.shown}.", err=True)
         return
-    click.echo(views.queue_table(found))
+    if found.partial:
+        click.echo(f"No handle is exactly {found.shown}; showing {', '.join('@' + h for h in found.handles)}.", err=True)
+    click.echo(views.customer_table(found.mentions))
 
 
 # ---- daemon and health ---------------------------------------------------------------------------
@@ -826,35 +894,57 @@ def run(state: State, log_format: str, log_file: str | None, verbose: bool) -> N
     """Run the polling daemon: each source on its own interval, until SIGTERM/SIGINT.
 
     SIGHUP (or a changed config file) reloads the configuration; a bad new config is logged and
-    the running one kept. Logs one line per poll per source.
+    the running one kept. Logs one line per poll per source. One daemon per store: a second
+    `run` on the same store exits 2, naming the process that holds it.
     """
     import logging
 
     from socialwatch import logs
     from socialwatch.scheduler import Daemon
 
-    logs.setup(log_format, log_file, logging.DEBUG if verbose else logging.INFO)
-    sys.exit(Daemon(state.config_path, state.agent_name).run())
+    try:
+        logs.setup(log_format, log_file, logging.DEBUG if verbose else logging.INFO)
+    except OSError as exc:
+        raise click.BadParameter(f"cannot open {log_file}: {exc.strerror}", param_hint="--log-file") from None
+    try:
+        code = Daemon(state.config_path, state.agent_name).run()
+    except SocialwatchError as exc:
+        # A start-up error is a log record like any other (a JSON line for log shippers); the
+        # usual "Error:" line goes to stderr too, unless stderr is that JSON log.
+        if log_format == "json" or log_file:
+            logs.log(logging.ERROR, f"socialwatch daemon cannot start: {exc}", exit_code=exc.exit_code)
+        if log_format == "json" and not log_file and not state.traceback:
+            sys.exit(exc.exit_code)
+        raise
+    sys.exit(code)
 
 
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON object.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "prometheus"]), default="text", help="Output format.")
+@click.option("--backlog", is_flag=True, help="Count the team's backlog too: SLA breaches make the status degraded.")
+@click.option("--daemon", "need_daemon", is_flag=True, help="Count a missing daemon: no `run` on this store is failing.")
 @pass_state
-def health(state: State, as_json: bool, fmt: str) -> None:
-    """Check sources, backlog and SLAs. Exit 0 healthy, 1 degraded, 2 failing.
+def health(state: State, as_json: bool, fmt: str, backlog: bool, need_daemon: bool) -> None:
+    """Check the service: sources, store (and daemon). Exit 0 healthy, 1 degraded, 2 failing.
 
-    Works as a Docker HEALTHCHECK, a Nagios check or (with --format prometheus) a node-exporter
-    textfile collector.
+    The team's backlog (open, unanswered, SLA breaches) is reported but changes the exit status
+    only with --backlog. The reasons for a status other than healthy are always printed (in the
+    report, and on stderr with --format prometheus). Works as a Docker HEALTHCHECK, a Nagios
+    check or (with --format prometheus) a node-exporter textfile collector.
     """
     from socialwatch import health as health_mod
     from socialwatch.output import json_line
 
-    report = health_mod.summary(state.app)
+    report = health_mod.summary(state.app, backlog=backlog, daemon=need_daemon)
     if as_json or fmt == "json":
         json_line(report)
     elif fmt == "prometheus":
         click.echo(health_mod.prometheus(report), nl=False)
+        from socialwatch.render import safe
+
+        for reason in report["reasons"]:
+            click.echo(f"{report['state']}: {safe(reason)}", err=True)
     else:
         from socialwatch import views
 

@@ -20,6 +20,9 @@ from typing import Any
 from socialwatch import paths
 from socialwatch.errors import ConfigError
 
+#: keys holding a database URL: only its password is a secret (see secrets.register_dsn)
+DSN_KEYS = ("store.url", "--url")
+
 ENV_REF = re.compile(r"^\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))$")
 
 #: top-level tables and their expected types
@@ -128,16 +131,23 @@ class Config:
 
     # ---- secrets --------------------------------------------------------------------------
     def resolve_value(self, value: Any, key: str) -> Any:
-        """Replace an "$NAME" reference by the environment's value (ConfigError if unset)."""
+        """Replace an "$NAME" reference by the environment's value (ConfigError if unset).
+
+        The value is registered for masking; a database URL (`store.url`, `--url`) by its
+        password only, so that messages still say which server and database they are about.
+        """
         name = env_name(value)
         if name is None:
             return value
         resolved = os.environ.get(name)
         if resolved is None or resolved == "":
             raise ConfigError(f"environment variable {name} is not set", path=str(self.path), key=key)
-        from socialwatch.secrets import register
+        from socialwatch import secrets
 
-        register(resolved)
+        if key in DSN_KEYS:
+            secrets.register_dsn(resolved)
+        else:
+            secrets.register(resolved)
         return resolved
 
     def resolve(self, table: dict, where: str) -> dict:

@@ -49,5 +49,10 @@ class Conflict(SocialwatchError):
     """Another agent or process got there first (a reply already sent, a claim taken)."""
 
 
+class Contention(Conflict):
+    """Two database sessions' changes crossed (a deadlock or a serialisation failure): the
+    transaction was rolled back whole, so running it again is safe."""
+
+
 class Busy(SocialwatchError):
     """A lock is held by another process (a source being polled)."""

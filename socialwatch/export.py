@@ -198,13 +198,15 @@ def write_jsonl(mentions: Iterable[dict], out: IO[str], tick: Callable[[], None]
 
 
 def write_xlsx(mentions: Iterable[dict], path: str, columns: list[str]) -> int:
-    """An Excel workbook (needs the optional xlsxwriter package); text cells are written as text."""
+    """An Excel workbook (xlsxwriter, a dependency imported only here); text cells are written as text."""
     try:
         import xlsxwriter  # type: ignore[import-not-found]
     except ImportError:
         from socialwatch.errors import UsageError
 
-        raise UsageError("XLSX export needs the xlsxwriter package: pip install xlsxwriter") from None
+        raise UsageError("XLSX export needs the xlsxwriter package, which installing socialwatch brings along and "
+                         "is missing here: run `pip install xlsxwriter` in socialwatch's environment (or reinstall "
+                         "socialwatch); --format csv works without it") from None
     workbook = xlsxwriter.Workbook(path, {"strings_to_formulas": False, "strings_to_urls": False})
     sheet = workbook.add_worksheet("mentions")
     sheet.write_row(0, 0, columns)

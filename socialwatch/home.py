@@ -31,7 +31,13 @@ def init_home(config_path: str | None, force: bool = False) -> tuple[pathlib.Pat
     from socialwatch.config import load
 
     config = load(path)
-    paths.ensure_private_dir(config.data_dir)
+    try:
+        paths.ensure_private_dir(config.data_dir)
+    except OSError as exc:
+        from socialwatch.errors import ConfigError
+
+        raise ConfigError(f"cannot create the data directory {config.data_dir}: {exc.strerror or exc}",
+                          path=str(path), key="store.path") from None
     from socialwatch import templates
 
     saved = templates.path_for(config.config_dir)

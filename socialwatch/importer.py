@@ -8,6 +8,7 @@ reported with the file name and line number and skipped; the rest is imported.
 
 from __future__ import annotations
 
+import functools
 import os
 import pathlib
 from collections.abc import Iterator
@@ -18,11 +19,13 @@ import orjson
 
 from socialwatch import model
 from socialwatch.app import App
+from socialwatch.errors import Contention, SocialwatchError
 from socialwatch.sources.file import Item, read_items
 from socialwatch.store import RowCodec
 
 CHUNK = 50_000  # mentions per store write: big enough to amortise rewriting the open file
 SERVER_CHUNK = 2_000  # mentions per transaction for a database server, written while the rest is prepared
+RETRIES = 6  # attempts at a transaction that crossed another session's (a deadlock): it is rolled back whole
 
 
 @dataclass
@@ -105,16 +108,36 @@ def import_file(app: App, file: str, *, source: str = "import", platform: str = 
     # its reference count). It is switched back on when the import ends.
     collecting = gc.isenabled()
     gc.disable()
+    report = ImportReport(file=str(pathlib.Path(file)))
     try:
-        return _import(app, file, source, platform, progress)
+        return _import(app, file, source, platform, progress, report)
+    except SocialwatchError as exc:
+        if not (report.new or report.duplicates):
+            raise
+        raise ImportIncomplete(report, exc) from None
     finally:
         if collecting:
             gc.enable()
 
 
-def _import(app: App, file: str, source: str, platform: str, progress: bool) -> ImportReport:
+class ImportIncomplete(SocialwatchError):
+    """An import that stopped after storing part of the file: the message says how much is stored
+    (never "nothing was changed"), and that running it again completes it."""
+
+    def __init__(self, report: ImportReport, cause: SocialwatchError) -> None:
+        self.report = report
+        self.exit_code = cause.exit_code
+        reason = ("other sessions kept changing the same mentions at the same moment "
+                  f"({RETRIES} attempts)") if isinstance(cause, Contention) else str(cause)
+        stored = report.new + report.duplicates
+        super().__init__(
+            f"the import of {report.file} stopped: {reason}. {stored} of the {report.read} mentions read so far are "
+            f"stored ({report.new} new, {report.duplicates} already there), the rest are not: run the same import "
+            "again to complete it (what is stored is skipped)")
+
+
+def _import(app: App, file: str, source: str, platform: str, progress: bool, report: ImportReport) -> ImportReport:
     path = pathlib.Path(file)
-    report = ImportReport(file=str(path))
     now = model.utcnow()
     responses: dict[str, str] = {}
     bar = _progress(path, progress)
@@ -142,7 +165,7 @@ def _import(app: App, file: str, source: str, platform: str, progress: bool) -> 
     finally:
         writer.close()
     if responses:
-        _apply_late_responses(app, responses, report)
+        _retrying(lambda: _apply_late_responses(app, responses, report))
     if bar is not None:
         bar.finish()
     return report
@@ -434,8 +457,11 @@ class _Writer:
     waits on the server, which works on its own cores; the rows come encoded from the processes
     that prepared them, see `Prepared`). As those chunks commit in any order, the
     first occurrence of an id in the file is kept here (later ones count as duplicates, as in one
-    big write), and follow-ups join their threads in one pass at the end, in file order. An error
-    in a thread is raised here, at the next chunk or at `close`.
+    big write), and follow-ups join their threads in one pass at the end, in file order. A
+    transaction that crosses another session's (a deadlock, a serialisation failure: rolled back
+    whole) is run again (`_retrying`). An error in a thread is raised here, at the next chunk or at
+    `close`, and the chunks still queued are not written; `import_file` then says how much is
+    stored (`ImportIncomplete`).
     """
 
     WRITERS = 2
@@ -448,6 +474,7 @@ class _Writer:
         self.background = getattr(app.store, "backend", "tinydb") != "tinydb"
         self.chunk_size = SERVER_CHUNK if self.background else CHUNK
         self.error: BaseException | None = None
+        self.failed = False  # a write failed: the rest is not written (`error` is raised once)
         self.threads: list = []
         self.lock = threading.Lock()
         self.seen: set[str] = set()
@@ -500,17 +527,22 @@ class _Writer:
             chunk = self.queue.get()
             if chunk is None:
                 return
-            if self.error is not None:
-                continue
+            if self.failed:
+                continue  # (the import stops: what is queued is not stored)
             try:
-                with store.session() as s:
-                    result = s.add_rows([p.row for p in chunk])
+                result = _retrying(functools.partial(self._store, store, chunk))
                 with self.lock:
                     _count(self.report, chunk, result)
                     new = set(result.new)
                     self.followups += [p for p in chunk if p.thread and p.id in new]
             except BaseException as exc:  # handed to the importing thread
                 self.error = exc
+                self.failed = True
+
+    @staticmethod
+    def _store(store: Any, chunk: list[Prepared]) -> Any:
+        with store.session() as s:
+            return s.add_rows([p.row for p in chunk])
 
     def _raise(self) -> None:
         if self.error is not None:
@@ -532,9 +564,30 @@ class _Writer:
 
             self.followups.sort(key=lambda p: self.position[p.id])  # file order, as one big write would
             codec = self.app.store.row_codec
-            with self.app.store.session() as s:
-                join_threads(s, [p.mention(codec) for p in self.followups], [p.id for p in self.followups])
+            mentions = [p.mention(codec) for p in self.followups]
+
+            def join() -> None:
+                with self.app.store.session() as s:
+                    join_threads(s, mentions, [m["id"] for m in mentions])
+
+            _retrying(join)
             self.followups = []
+
+
+def _retrying(work: Any) -> Any:
+    """`work()` (one transaction), run again after a short random pause while it crosses another
+    session's transaction (`Contention`: it was rolled back whole), at most RETRIES times."""
+    import random
+    import time
+
+    for attempt in range(RETRIES):
+        try:
+            return work()
+        except Contention:
+            if attempt == RETRIES - 1:
+                raise
+            time.sleep(random.uniform(0.01, 0.05 * 2**attempt))  # apart, so that they do not cross again
+    raise AssertionError("unreachable")
 
 
 def _count(report: ImportReport, chunk: list[Prepared], result: Any) -> None:
@@ -549,6 +602,7 @@ def _count(report: ImportReport, chunk: list[Prepared], result: Any) -> None:
 
 def _apply_late_responses(app: App, responses: dict[str, str], report: ImportReport) -> None:
     """Brand responses that came after their mention in the file (or in an earlier import)."""
+    applied = 0
     with app.store.session() as s:
         for mid, at in responses.items():
             m = s.get(mid)
@@ -558,7 +612,8 @@ def _apply_late_responses(app: App, responses: dict[str, str], report: ImportRep
             if m.get("status") == "new":
                 m["status"] = "pending"
             s.put(m)
-            report.responses += 1
+            applied += 1
+    report.responses += applied  # (counted once committed: a transaction may be run again)
 
 
 class _Bar:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import pickle
 import signal
+import sys
 import threading
 from typing import Any
 
@@ -29,6 +30,9 @@ class PollCrashed(SocialwatchError):
 
 
 def _child(parent: App, name: str, write_fd: int) -> None:
+    daemonlock = sys.modules.get("socialwatch.daemonlock")
+    if daemonlock is not None:
+        daemonlock.forget_in_child()
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())

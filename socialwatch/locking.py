@@ -13,6 +13,7 @@ import fcntl
 import os
 import pathlib
 import time
+from collections.abc import Callable
 from types import TracebackType
 
 from socialwatch.errors import Busy
@@ -25,18 +26,28 @@ class FileLock:
     timeout waits up to that many seconds and then raises Busy.
     """
 
-    def __init__(self, path: pathlib.Path, what: str = "the store") -> None:
+    def __init__(self, path: pathlib.Path, what: str = "the store",
+                 on_os_error: Callable[[OSError], Exception] | None = None) -> None:
         self.path = path
         self.what = what
         self._fd: int | None = None
         self._depth = 0
+        self._on_os_error = on_os_error  # turns "cannot create the lock file" into an error for people
+
+    def _open(self) -> int:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            return os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as exc:
+            if self._on_os_error is None:
+                raise
+            raise self._on_os_error(exc) from None
 
     def acquire(self, timeout: float | None = None) -> "FileLock":
         if self._depth:
             self._depth += 1
             return self
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        fd = self._open()
         deadline = None if timeout is None else time.monotonic() + timeout
         delay = 0.002
         while True:

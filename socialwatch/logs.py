@@ -1,11 +1,13 @@
 """Logging for the daemon: plain text or JSON lines, stderr or a rotating file, secrets masked,
-stranger text neutralised (a mention can carry terminal escape sequences)."""
+stranger text neutralised (a mention can carry terminal escape sequences). Times are UTC, ISO
+8601 with a Z, in both formats."""
 
 from __future__ import annotations
 
 import logging
 import logging.handlers
 import sys
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -29,9 +31,15 @@ class SafeFilter(logging.Filter):
         return True
 
 
+def utc_time(record: logging.LogRecord) -> str:
+    """The record's time in UTC, ISO 8601 with milliseconds and a Z: 2026-12-04T15:02:03.123Z."""
+    when = datetime.fromtimestamp(record.created, UTC)
+    return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
+
+
 class TextFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        when = self.formatTime(record, "%Y-%m-%dT%H:%M:%S")
+        when = utc_time(record)
         fields = getattr(record, "fields", None) or {}
         extra = " ".join(f"{k}={_text(v)}" for k, v in fields.items())
         return f"{when} {record.levelname.lower():7} {record.getMessage()}" + (f" {extra}" if extra else "")
@@ -40,7 +48,7 @@ class TextFormatter(logging.Formatter):
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         data: dict[str, Any] = {
-            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
+            "time": utc_time(record),
             "level": record.levelname.lower(),
             "message": record.getMessage(),
         }

@@ -81,7 +81,48 @@ def build_responder(app: App, name: str) -> Responder:
 
 
 def default_visibility(mention: dict) -> str:
+    """The channel the mention came in on: private for a direct message, else public."""
     return "private" if mention.get("kind") == "dm" else "public"
+
+
+@dataclass(frozen=True)
+class Visibility:
+    """How a reply goes out (`choose_visibility`): `value` "public" or "private"; `note` tells the
+    agent when a template or draft was written for the other channel; `public_dm`: a public
+    reply to a direct message, which only an explicit, confirmed request may send."""
+
+    value: str
+    note: str | None = None
+    public_dm: bool = False
+
+
+def choose_visibility(mention: dict, requested: str | None = None, suggested: str | None = None,
+                      suggested_by: str = "the template") -> Visibility:
+    """The visibility of a reply to `mention`.
+
+    `requested`: what the agent asked for explicitly (`--public`/`--private`), which wins.
+    `suggested`: what a template or a saved draft was written for. A direct message is
+    answered privately unless the agent explicitly asks for public (then `public_dm` is set and
+    the caller must confirm); a template's visibility never moves a reply to a DM into public.
+    A public mention follows a template written for a private reply (it moves to a private
+    message), and the agent is told so.
+    """
+    if requested not in (None, "public", "private"):
+        raise UsageError(f"visibility must be public or private, not {requested!r}")
+    dm = mention.get("kind") == "dm"
+    mid = mention.get("id")
+    if requested is not None:
+        return Visibility(requested, public_dm=dm and requested == "public")
+    if dm:
+        note = None
+        if suggested == "public":
+            note = (f"{suggested_by} is written for a public reply; sending it privately, as {mid} is a direct message "
+                    "(--public to reply in public)")
+        return Visibility("private", note)
+    if suggested == "private":
+        return Visibility("private", f"{suggested_by} is a private reply; sending it by private message "
+                                     "(--public to reply in public)")
+    return Visibility("public")
 
 
 def _records_for(s: Any, mention_id: str) -> list[dict]:
@@ -89,9 +130,14 @@ def _records_for(s: Any, mention_id: str) -> list[dict]:
 
 
 def send(app: App, mention_id: str, text: str, *, visibility: str | None = None, again: bool = False,
-         resolve: bool = False, template: str | None = None, mention: dict | None = None) -> Outcome:
+         resolve: bool = False, template: str | None = None, mention: dict | None = None,
+         suggested: str | None = None, public_dm_confirmed: bool = False) -> Outcome:
     """Post a reply exactly once (see the module docstring); raises on refusal or failure.
 
+    `visibility`: what the agent explicitly asked for; `suggested`: what the template or draft
+    was written for (see `choose_visibility`: a direct message gets a private reply unless the
+    agent explicitly asks for public, and such a public reply is refused unless
+    `public_dm_confirmed`).
     `mention`: the mention as the caller already read it (it is read again under the lock).
     """
     if not text.strip():
@@ -108,7 +154,11 @@ def send(app: App, mention_id: str, text: str, *, visibility: str | None = None,
         raise UsageError(problem)
     with store.session() as s:
         mention = s.require(mention_id)
-        visibility = visibility or default_visibility(mention)
+        choice = choose_visibility(mention, visibility, suggested)
+        if choice.public_dm and not public_dm_confirmed:
+            raise UsageError(f"{mention_id} is a direct message: a public reply to it needs an explicit request "
+                             "and a confirmation (--public, then confirm or --yes)")
+        visibility = choice.value
         earlier = _records_for(s, mention_id)
         busy = [r for r in earlier if r["state"] in IN_FLIGHT]
         if busy:
@@ -143,7 +193,8 @@ def send(app: App, mention_id: str, text: str, *, visibility: str | None = None,
         if same is not None:  # the same text failed before: this is its retry, same key
             record.update(id=same["id"], attempts=int(same.get("attempts", 1)) + 1, created_at=same["created_at"])
         s.save_reply(record)
-        s.audit([audit.entry(app.agent, "reply-sending", mention_id, None, None, record=record["id"], visibility=visibility)])
+        s.audit([audit.entry(app.agent, "reply-sending", mention_id, None, None, record=record["id"], visibility=visibility,
+                             text=text, template=template)])
     return _deliver(app, record, mention, responder)
 
 
@@ -180,14 +231,18 @@ def _settle(app: App, record: dict, state: str, **fields: Any) -> Outcome:
             raise NotFound(f"outbox record {record['id']} vanished")
         updated = {**stored, **fields, "state": state, "updated_at": now}
         s.save_reply(updated)
-        mention = s.get(record["mention_id"])
+        mention = s.get_in_case(record["mention_id"])
         entries = [audit.entry(record["agent"], f"reply-{state}", record["mention_id"], None, None, record=record["id"],
                                error=updated.get("error"))]
         if state == "sent" and mention is not None:
+            from socialwatch.cases import sync
+
             before = copy.deepcopy(mention)
             _apply_sent(mention, updated, now)
             s.put(mention)
+            case_entries = sync(s, record["agent"], "replied", before, mention)  # assignee, closing: the whole case
             entries.append(audit.entry(record["agent"], "replied", mention["id"], before, mention, record=record["id"]))
+            entries += case_entries
         s.audit(entries)
     return Outcome(record=updated, mention=mention)
 

@@ -7,6 +7,9 @@ older (run `db upgrade`) or newer (upgrade socialwatch) than `SCHEMA_VERSION`.
 Mentions keep the whole document in `doc` (jsonb) plus the columns the queue is read by.
 PostgreSQL text and jsonb cannot hold the NUL character; a document with one keeps its exact
 JSON in `raw` (bytea) and a NUL-free copy in `doc` for queries, so nothing is lost.
+
+`presence` holds the short-lived "agent A is viewing mention M" marks (see presence.py): a
+table of its own, so that marking never touches a mention row or its notifications.
 """
 
 from __future__ import annotations
@@ -64,6 +67,18 @@ CREATE TABLE audit (
     raw bytea
 );
 CREATE INDEX audit_mention ON audit (mention_id);
+"""),
+    (2, "presence marks; mentions by native id", """
+CREATE TABLE presence (
+    mention_id text COLLATE "C" NOT NULL,
+    agent text COLLATE "C" NOT NULL,
+    activity text NOT NULL,
+    since timestamptz NOT NULL,
+    expires_at timestamptz NOT NULL,
+    PRIMARY KEY (mention_id, agent)
+);
+CREATE INDEX presence_expires ON presence (expires_at);
+CREATE INDEX mentions_native ON mentions (split_part(id, ':', 2));
 """),
 ]
 

@@ -10,7 +10,9 @@ How it keeps the TinyDB store's promises the database's way:
   and rolls back otherwise, so a failed command changes nothing.
 - New mentions are upserted on their id (`INSERT … ON CONFLICT DO NOTHING`; big batches by
   COPY, falling back to that insert when another session stores one of their ids meanwhile):
-  polling the same data twice, or from two machines at once, stores each mention once.
+  polling the same data twice, or from two machines at once, stores each mention once. Rows go
+  in by id order, so that two sessions adding overlapping ids (two imports of one file, in any
+  order) wait for each other one way only and never deadlock.
 - `claim` takes the best unassigned open mention with `FOR UPDATE SKIP LOCKED`: agents racing
   for the queue never wait on each other and never get the same mention.
 - Per-source polling holds a session-level advisory lock, so pollers on different machines
@@ -34,7 +36,7 @@ from typing import Any
 import orjson
 
 from socialwatch import model
-from socialwatch.errors import Busy, Conflict, NotFound, StoreError
+from socialwatch.errors import Busy, Contention, NotFound, StoreError
 from socialwatch.pgschema import MIGRATIONS, SCHEMA_VERSION
 from socialwatch.secrets import mask
 from socialwatch.store import AddResult, Mention, RowCodec, SessionBase
@@ -121,6 +123,10 @@ def encode_row(m: Mention) -> Row:
             _text(handle.lower()) if isinstance(handle, str) and handle else None)
 
 
+def _row_id(row: Row) -> str:
+    return row[0]
+
+
 def _decode_row(row: Row) -> Mention:
     return decode(row[1], row[2])
 
@@ -158,6 +164,17 @@ class PgSession(SessionBase):
     def get(self, mention_id: str) -> Mention | None:
         return self._doc("SELECT doc, raw FROM mentions WHERE id = %s FOR UPDATE", (mention_id,))
 
+    def peek(self, mention_id: str) -> Mention | None:
+        return self._doc("SELECT doc, raw FROM mentions WHERE id = %s", (mention_id,))
+
+    def get_in_case(self, mention_id: str) -> Mention | None:
+        row = self.conn.execute("SELECT doc->>'case_id' FROM mentions WHERE id = %s", (mention_id,)).fetchone()
+        if row is None:
+            return None
+        if row[0] and row[0] != mention_id:
+            self.get(row[0])  # the root first (a follow-up never leaves its case)
+        return self.get(mention_id)
+
     def add(self, mentions: list[Mention]) -> AddResult:
         """Store mentions not seen before (by id); the rest are reported as duplicates."""
         return self.add_rows([encode_row(m) for m in mentions])
@@ -173,6 +190,9 @@ class PgSession(SessionBase):
             if row[0] not in seen:
                 seen.add(row[0])
                 unique.append(row)
+        # In id order: sessions adding overlapping ids then wait for each other in one direction
+        # only, so that two imports of the same mentions in any order never deadlock.
+        unique.sort(key=_row_id)
         inserted: set[str] = set()
         for start in range(0, len(unique), BATCH):
             chunk = unique[start : start + BATCH]
@@ -199,11 +219,12 @@ class PgSession(SessionBase):
         CONFLICT (one bulk insert instead of a speculative insertion per row): the biggest part of
         an import's load on the server, after parsing the documents.
 
-        The rows already stored are left out first. Should another session store one of the rest
-        in the meantime, the primary key stops the copy (waiting for that session to commit, as an
-        insert would; or the wait ends in a deadlock with a session waiting on this one's rows);
-        the copy is rolled back to its savepoint and the rows go in by INSERT … ON CONFLICT DO
-        NOTHING after all, so nothing is stored twice or lost, whoever wins.
+        The rows (in id order, see `add_rows`) already stored are left out first. Should another
+        session store one of the rest in the meantime, the primary key stops the copy (waiting for
+        that session to commit, as an insert would; or, with a session that does not add in id
+        order, the wait ends in a deadlock); the copy is rolled back to its savepoint and the rows
+        go in by INSERT … ON CONFLICT DO NOTHING after all, so nothing is stored twice or lost,
+        whoever wins.
         """
         import psycopg
 
@@ -320,6 +341,8 @@ def _pushdown(filters: Any) -> tuple[str, tuple]:
     sql, params = "", []
     if filters is None:
         return sql, ()
+    if not getattr(filters, "followups", True):  # cases only (see `cases`)
+        sql += " AND (doc->>'case_id' IS NULL OR doc->>'case_id' = id)"
     if filters.sources:
         sql += " AND source = ANY(%s)"
         params.append(sorted(filters.sources))
@@ -556,12 +579,90 @@ class PgStore:
     def source_lock(self, name: str) -> "AdvisoryLock":
         return AdvisoryLock(self, _lock_key("source", name), f"source {name}")
 
+    def daemon_lock(self) -> Any:
+        """The lock `socialwatch run` holds on this database (see daemonlock.py)."""
+        from socialwatch.daemonlock import PgDaemonLock
+
+        return PgDaemonLock(self, _lock_key("daemon"))
+
+    # ---- lookups by what agents type ----------------------------------------------------------
+    def ids_with_native(self, native: str, limit: int = 20) -> list[str]:
+        """The stored ids whose native part (after "PLATFORM:") is `native` (an index lookup)."""
+        rows = self._rows("SELECT id FROM mentions WHERE split_part(id, ':', 2) = %s ORDER BY id LIMIT %s",
+                          (_text(native), limit))
+        return [r[0] for r in rows if r[0].split(":", 1)[-1] == native]
+
+    def handles_like(self, local: str, limit: int = 20) -> list[str]:
+        """Stored author handles (lower-cased) whose local part is `local` (see TinyStore)."""
+        key = _text(local) or ""
+        escaped = key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        rows = self._rows("SELECT DISTINCT author_key FROM mentions WHERE author_key LIKE %s OR author_key LIKE %s "
+                          "ORDER BY author_key LIMIT %s", (escaped + "@%", escaped + ".%", limit))
+        return [r[0] for r in rows]
+
+    # ---- presence (see presence.py) -------------------------------------------------------
+    def presence_board(self) -> "PgPresence":
+        """Who is viewing what: the `presence` table (no mention row, no queue notification)."""
+        return PgPresence(self)
+
     # ---- live queue -----------------------------------------------------------------------
     def watch(self) -> "PgWatcher":
         """Committed queue changes (LISTEN socialwatch_queue), for a live `triage`."""
         conn = self._connect(autocommit=True)
         conn.execute(f"LISTEN {CHANNEL}")
         return PgWatcher(conn)
+
+
+PRESENCE_CHANNEL = "socialwatch_presence"
+
+
+def _stamp(value: Any) -> str:
+    """A timestamptz as UTC ISO 8601 with milliseconds (as presence_file.stamp)."""
+    from socialwatch.presence_file import stamp
+
+    return stamp(value)
+
+
+class PgPresence:
+    """put / clear / live over the `presence` table, by the server's clock (see presence.py)."""
+
+    def __init__(self, store: PgStore) -> None:
+        self.store = store
+
+    def put(self, mention_id: str, agent: str, activity: str, ttl: float) -> dict:
+        with self.store.connection() as conn, conn.transaction():
+            conn.execute("DELETE FROM presence WHERE expires_at <= now()")
+            row = conn.execute(
+                "INSERT INTO presence (mention_id, agent, activity, since, expires_at) "
+                "VALUES (%s, %s, %s, now(), now() + %s * interval '1 second') "
+                "ON CONFLICT (mention_id, agent) DO UPDATE SET since = CASE WHEN presence.activity = EXCLUDED.activity "
+                "THEN presence.since ELSE EXCLUDED.since END, activity = EXCLUDED.activity, "
+                "expires_at = EXCLUDED.expires_at RETURNING mention_id, agent, activity, since, expires_at",
+                (_text(mention_id), _text(agent), activity, ttl)).fetchone()
+            self._notify(conn, {"id": mention_id, "agent": agent, "activity": activity})
+        return {"mention_id": row[0], "agent": row[1], "activity": row[2], "since": _stamp(row[3]),
+                "expires_at": _stamp(row[4])}
+
+    def clear(self, agent: str, mention_id: str | None = None) -> None:
+        with self.store.connection() as conn, conn.transaction():
+            if mention_id is None:
+                cur = conn.execute("DELETE FROM presence WHERE agent = %s OR expires_at <= now()", (_text(agent),))
+            else:
+                cur = conn.execute("DELETE FROM presence WHERE (agent = %s AND mention_id = %s) OR expires_at <= now()",
+                                   (_text(agent), _text(mention_id)))
+            if cur.rowcount:
+                self._notify(conn, {"id": mention_id, "agent": agent, "activity": "cleared"})
+
+    def live(self, mention_id: str | None = None) -> list[dict]:
+        sql = "SELECT mention_id, agent, activity, since, expires_at FROM presence WHERE expires_at > now()"
+        rows = self.store._rows(sql + " AND mention_id = %s" if mention_id is not None else sql,
+                                (_text(mention_id),) if mention_id is not None else ())
+        return [{"mention_id": r[0], "agent": r[1], "activity": r[2], "since": _stamp(r[3]), "expires_at": _stamp(r[4])}
+                for r in rows]
+
+    @staticmethod
+    def _notify(conn: Any, payload: dict) -> None:
+        conn.execute("SELECT pg_notify(%s, %s)", (PRESENCE_CHANNEL, orjson.dumps(payload).decode()[:7000]))
 
 
 class PgWatcher:
@@ -641,8 +742,8 @@ def _raise_lock_timeout(exc: Exception) -> None:
     if isinstance(exc, psycopg.errors.LockNotAvailable):
         raise Busy("the store is locked by another process (timed out waiting)") from None
     if isinstance(exc, (psycopg.errors.DeadlockDetected, psycopg.errors.SerializationFailure)):
-        raise Conflict("another agent changed the same mentions at the same moment; nothing was changed: "
-                       "run the command again") from None
+        raise Contention("another agent changed the same mentions at the same moment; nothing was changed: "
+                         "run the command again") from None
 
 
 # ---- schema ------------------------------------------------------------------------------

@@ -42,6 +42,7 @@ class PollReport:
     duration: float = 0.0
     newest: str | None = None  # created_at of the newest item fetched
     new_ids: list[str] = field(default_factory=list)
+    config_error: bool = False  # the source's own settings are broken (a missing key or secret)
 
     @property
     def ok(self) -> bool:
@@ -85,12 +86,26 @@ def build_source(app: App, name: str, *, since: datetime | None = None, one_shot
 
 
 def check_sources(app: App, names: list[str]) -> None:
-    """Resolve every named source's config up front, so a missing variable stops the command."""
+    """Check that every named source is configured (ConfigError naming the known ones if not).
+
+    A source's own settings (a missing key, an unset secret) are not checked here: they make
+    that source fail when it is polled, while the others are polled as usual.
+    """
     for name in names:
-        table = app.config.sources.get(name)
-        if table is None:
+        if name not in app.config.sources:
             build_source(app, name)  # raises the "no source named" error
-        app.config.resolve(table, f"sources.{name}")
+
+
+def source_problem(app: App, name: str) -> str | None:
+    """Why a configured source cannot be built from its settings (masked), or None if it can.
+
+    Checks what a poll checks before it fetches (secrets, the plugin's keys), without the network.
+    """
+    try:
+        build_source(app, name, one_shot=False).close()
+    except ConfigError as exc:
+        return mask(str(exc))
+    return None
 
 
 def poll_source(
@@ -102,10 +117,18 @@ def poll_source(
     one_shot: bool = True,
     stop: Callable[[], bool] | None = None,
 ) -> PollReport:
-    """Poll one source; errors are recorded in its health and returned, never raised
-    (except configuration errors, which concern the operator, not the source)."""
+    """Poll one source; its errors are recorded in its health and returned, never raised.
+
+    A source whose own settings are broken (a missing key, an unset secret) fails like any
+    other source (`report.config_error`), so the others are still polled. Only an unknown
+    source name, and errors of the configuration as a whole met while storing (e.g. the
+    `[scoring]` table), are raised; the poll is then recorded as failed, never as a success.
+    """
+    if name not in app.config.sources:
+        build_source(app, name)  # raises the "no source named" error
     report = PollReport(source=name)
     started = time.monotonic()
+    interrupted = False
     lock = lock_for(app, name)
     try:
         lock.acquire(timeout=None if wait else 0)
@@ -114,23 +137,39 @@ def poll_source(
         report.state = "busy"
         return report
     try:
-        source = build_source(app, name, since=since, one_shot=one_shot)
         try:
-            _run(app, source, report, stop)
-        finally:
-            source.close()
+            source = build_source(app, name, since=since, one_shot=one_shot)
+        except ConfigError as exc:
+            report.error = mask(str(exc))
+            report.state = "failing"
+            report.config_error = True
+        else:
+            try:
+                _run(app, source, report, stop)
+            finally:
+                source.close()
     except SourceError as exc:
         report.error = mask(str(exc))
         report.state = exc.state
-    except ConfigError:
+    except ConfigError as exc:  # the file as a whole (not this source's table): stops the command
+        report.error = mask(str(exc))
+        report.state = "failing"
         raise
     except SocialwatchError as exc:
         report.error = mask(str(exc))
         report.state = "failing"
+    except Exception as exc:  # a bug: recorded as a failure, never as a success
+        report.error = mask(f"unexpected {type(exc).__name__}: {exc}")
+        report.state = "failing"
+        raise
+    except BaseException:  # interrupted (Ctrl-C): neither a success nor the source's failure
+        interrupted = True
+        raise
     finally:
         report.duration = time.monotonic() - started
         try:
-            _record(app, name, report)
+            if not interrupted:
+                _record(app, name, report)
         finally:
             lock.release()
     return report
@@ -249,4 +288,4 @@ def since_option(value: str | None) -> datetime | None:
             raise ConfigError(f"--since: expected a duration such as 3d or a date, got {value!r}") from None
 
 
-__all__ = ["PollReport", "poll_source", "build_source", "check_sources", "since_option", "timedelta"]
+__all__ = ["PollReport", "poll_source", "build_source", "check_sources", "source_problem", "since_option", "timedelta"]

@@ -279,6 +279,19 @@ _MIN_COLUMN = 3
 _GAP = "  "
 
 
+#: The width of a table written to a pipe or a file: no limit.
+UNLIMITED = 1 << 30
+
+
+def _output_width() -> int:
+    """The terminal's width when stdout is a terminal, else no limit (never cut piped output)."""
+    try:
+        to_terminal = sys.stdout.isatty()
+    except (AttributeError, ValueError, OSError):
+        to_terminal = False
+    return shutil.get_terminal_size().columns if to_terminal else UNLIMITED
+
+
 def _pad(text: str, width: int, how: str) -> str:
     room = width - display_width(text)
     if room <= 0:
@@ -322,7 +335,8 @@ def table(
     Every cell (and header) goes through :func:`safe` as a single line, so hostile text cannot
     break the layout or the terminal.  Columns are padded by display width and separated by two
     spaces; trailing spaces are stripped.  When the table is wider than `max_width` (default: the
-    terminal width from :func:`shutil.get_terminal_size`), the widest column is shrunk with
+    terminal width from :func:`shutil.get_terminal_size` when stdout is a terminal, and no limit
+    when it is a pipe or a file, so that nothing a script reads is cut), the widest column is shrunk with
     :func:`truncate` (left/centre-aligned columns first, right-aligned ones, usually numbers, last),
     never below 3 columns.
 
@@ -345,7 +359,7 @@ def table(
         hows[col] = _ALIGN[how]
 
     if max_width is None:
-        max_width = shutil.get_terminal_size().columns
+        max_width = _output_width()
     gaps = len(_GAP) * max(ncols - 1, 0)
     cap = max(max_width, _MIN_COLUMN)  # no column needs to be measured beyond the whole line
 

@@ -4,7 +4,11 @@ One interval job per enabled source (its own `interval`, with jitter), `max_inst
 coalescing, and a misfire grace of half an interval. Each job polls through `poller.poll_source`,
 which holds the source's inter-process lock, so a cron `poll` beside the daemon never polls the
 same source at once. A failing source backs off exponentially (interval × 2^failures, capped)
-and recovers by itself; it never stops the others.
+and recovers by itself; it never stops the others. A source whose own settings are broken (a
+missing key, an unset secret) is logged at start-up and fails each poll like any failing source.
+
+One daemon per store: `run` holds the store's daemon lock (daemonlock.py) for its whole life, so
+a second daemon exits 2 naming the holder; cron polls do not take it.
 
 Signals: SIGTERM/SIGINT stop gracefully (running polls finish their current batch and store it,
 then the scheduler shuts down, exit 0); SIGHUP, or a change of the config file's contents,
@@ -75,6 +79,9 @@ class Daemon:
         self._last_periodic = 0.0
         self._trim = _malloc_trimmer()
         self.children: dict[int, str] = {}  # pid -> source of polls running in child processes
+        self.daemon_lock: Any = None  # one daemon per store (daemonlock.py)
+        self._served = threading.Event()  # run() is over (with or without starting the scheduler)
+        self.exit_code = 0
 
     # ---- configuration -------------------------------------------------------------------
     def _config_file(self) -> pathlib.Path:
@@ -86,29 +93,48 @@ class Daemon:
         except (OSError, SocialwatchError):
             return None
 
-    def _check(self, app: App) -> None:
-        """Validate everything a poll needs, so a bad config fails at start (or at reload)."""
-        from socialwatch import poller
+    def _check(self, app: App) -> dict[str, str]:
+        """Validate the configuration as a whole, so a broken file fails at start (or at reload);
+        returns the enabled sources whose own settings are broken, with the reason.
 
-        names = list(app.config.enabled_sources())
-        poller.check_sources(app, names)
-        for name in names:
-            poller.build_source(app, name, one_shot=False).close()
+        Such a source stays scheduled: each of its polls fails (recorded as failing, with the
+        reason, for `sources` and `health`) and backs off, while the other sources are polled.
+        """
+        from socialwatch import alerts, poller
+
+        app.config  # noqa: B018 - load and validate the file
         app.scorer  # noqa: B018 - load and validate [scoring] now
-        from socialwatch import alerts
-
         alerts.Alerter(app)  # validate [alerts]
+        problems = {}
+        for name in app.config.enabled_sources():
+            problem = poller.source_problem(app, name)
+            if problem is not None:
+                problems[name] = problem
+        return problems
+
+    @staticmethod
+    def _report_problems(problems: dict[str, str]) -> None:
+        for name, problem in problems.items():
+            log(logging.ERROR, f"source {name} is misconfigured: it will be reported failing; the other sources are polled",
+                source=name, error=problem)
 
     def reload(self, reason: str) -> bool:
         """Load the config again; keep the old one (and say why) if the new one is bad."""
         candidate = App(self.config_path, agent=self.agent)
+        new_lock = None
         try:
-            self._check(candidate)
+            problems = self._check(candidate)
+            if candidate.store.describe() != self.app.store.describe():  # the config moved the store
+                new_lock = candidate.store.daemon_lock().acquire()
         except SocialwatchError as exc:
             log(logging.ERROR, "config reload failed; keeping the running configuration", reason=reason, error=str(exc))
             self._config_digest = self._digest()
             return False
+        self._report_problems(problems)
         old, self.app = self.app, _pooled(candidate)
+        if new_lock is not None:
+            self.daemon_lock.release()
+            self.daemon_lock = new_lock
         if old.store is not self.app.store:
             old.store.close()
         self._config_digest = self._digest()
@@ -172,7 +198,8 @@ class Daemon:
             log(logging.INFO, f"poll {name} skipped: another process is polling it", **fields)
             return
         if report.error:
-            log(logging.WARNING, f"poll {name} failed", **fields, error=report.error)
+            level = logging.ERROR if report.config_error else logging.WARNING
+            log(level, f"poll {name} failed", **fields, error=report.error)
             self._backoff(name)
         else:
             log(logging.INFO, f"poll {name}", **fields)
@@ -213,8 +240,26 @@ class Daemon:
         except Exception as exc:
             log(logging.ERROR, "alerts failed", error=f"{type(exc).__name__}: {exc}")
 
+    def _keep_lock(self) -> None:
+        """Take the daemon lock again if it was lost (a database connection that dropped);
+        stop when another daemon took the store meanwhile."""
+        if self.daemon_lock is None or self.daemon_lock.alive():
+            return
+        lock = self.app.store.daemon_lock()
+        try:
+            self.daemon_lock = lock.acquire(timeout=0)
+        except SocialwatchError as exc:
+            log(logging.ERROR, "lost the store's daemon lock: stopping", error=str(exc))
+            self.exit_code = 2
+            self._stop(signal.SIGTERM, None)
+            return
+        log(logging.WARNING, "the store's daemon lock was lost (connection dropped) and is taken again")
+
     def housekeeping(self) -> None:
         """Reload on a changed config file; run the alert checks that are not tied to a poll."""
+        self._keep_lock()
+        if self.stopping.is_set():
+            return
         digest = self._digest()
         if digest is not None and digest != self._config_digest:
             self.reload("config file changed")
@@ -242,20 +287,42 @@ class Daemon:
         threading.Thread(target=self._shutdown, daemon=True).start()
 
     def _shutdown(self) -> None:
-        try:
-            self.scheduler.shutdown(wait=True)
-        except Exception:
-            pass
+        # A stop signal can come while the daemon is still starting: wait for the scheduler to run
+        # (`_serve` does not start it once `stopping` is set, and then says so in `_served`).
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not self._served.is_set():
+            scheduler = self.scheduler
+            if scheduler is not None and scheduler.running:
+                try:
+                    scheduler.shutdown(wait=True)
+                except Exception:
+                    pass
+                return
+            time.sleep(0.05)
 
     def _hup(self, signum: int, frame: Any) -> None:
         threading.Thread(target=self.reload, args=("SIGHUP",), daemon=True).start()
 
     def run(self) -> int:
-        """Start polling; returns the exit status (0 after a graceful stop)."""
+        """Start polling; returns the exit status (0 after a graceful stop).
+
+        Raises AlreadyRunning (exit 2) when another daemon holds the store.
+        """
+        signal.signal(signal.SIGTERM, self._stop)
+        signal.signal(signal.SIGINT, self._stop)
+        problems = self._check(self.app)
+        self.daemon_lock = self.app.store.daemon_lock().acquire()
+        try:
+            return self._serve(problems)
+        finally:
+            self._served.set()
+            self.daemon_lock.release()
+            self.app.store.close()
+
+    def _serve(self, problems: dict[str, str]) -> int:
         from apscheduler.executors.pool import ThreadPoolExecutor
         from apscheduler.schedulers.blocking import BlockingScheduler
 
-        self._check(self.app)
         # APScheduler's own warnings go through our handlers; a run skipped because the previous
         # poll of that source is still going is expected with short intervals, not news.
         ours = logging.getLogger("socialwatch")
@@ -271,12 +338,13 @@ class Daemon:
         self._schedule()
         self.scheduler.add_job(self.housekeeping, "interval", seconds=WATCH_EVERY, id="housekeeping", max_instances=1,
                                coalesce=True, misfire_grace_time=int(WATCH_EVERY))
-        signal.signal(signal.SIGTERM, self._stop)
-        signal.signal(signal.SIGINT, self._stop)
         signal.signal(signal.SIGHUP, self._hup)
         log(logging.INFO, "socialwatch daemon started", sources=",".join(sources),
             config=str(self.app.config.path))
+        self._report_problems(problems)
+        if self.stopping.is_set():  # stopped while starting
+            log(logging.INFO, "socialwatch daemon stopped", polls=self.polls)
+            return self.exit_code
         self.scheduler.start()  # blocks until shutdown
         log(logging.INFO, "socialwatch daemon stopped", polls=self.polls)
-        self.app.store.close()
-        return 0
+        return self.exit_code

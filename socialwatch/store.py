@@ -27,6 +27,7 @@ Rules (see storage.py for the file format):
 from __future__ import annotations
 
 import contextlib
+import errno
 import pathlib
 import zlib
 from collections.abc import Callable, Iterator
@@ -38,9 +39,12 @@ from tinydb.table import Table
 
 from socialwatch import audit as audit_log
 from socialwatch import model
-from socialwatch.errors import NotFound, StoreError
+from socialwatch.errors import ConfigError, NotFound, SocialwatchError, StoreError
 from socialwatch.locking import FileLock
 from socialwatch.storage import FORMAT, MARKER, AtomicJSONStorage, atomic_write, dump, read_json
+
+#: errors writing the data directory that mean its path or permissions are wrong (configuration)
+_PATH_ERRNOS = {errno.ENOENT, errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOTDIR, errno.EISDIR, errno.EEXIST}
 
 SEGMENT_SIZE = 500
 SHARDS = 64
@@ -111,6 +115,17 @@ class SessionBase:
         """`add` for mentions encoded by the store's `row_codec` (the mentions themselves
         when it has none)."""
         return self.add(rows)
+
+    def peek(self, mention_id: str) -> Mention | None:
+        """The mention as stored, without locking it for this session (a database's sessions lock
+        what they `get`; the files' session holds the one store lock anyway)."""
+        return self.get(mention_id)
+
+    def get_in_case(self, mention_id: str) -> Mention | None:
+        """`get`, having locked the mention's case root first when it is a follow-up (see
+        `cases`): every change to a case locks its root before any other member, so that two
+        sessions changing one case wait for each other instead of deadlocking."""
+        return self.get(mention_id)
 
     def require(self, mention_id: str) -> Mention:
         """The mention, or NotFound."""
@@ -377,14 +392,28 @@ class TinyStore:
     backend = "tinydb"
     row_codec: RowCodec | None = None  # the files take the mentions themselves (see RowCodec)
 
-    def __init__(self, data_dir: pathlib.Path) -> None:
+    def __init__(self, data_dir: pathlib.Path, *, config_file: str | None = None, key: str | None = None) -> None:
         self.data_dir = pathlib.Path(data_dir)
         self.open_path = self.data_dir / "open.json"
         self.state_path = self.data_dir / "state.json"
         self.outbox_path = self.data_dir / "outbox.json"
         self.audit_path = self.data_dir / "audit.jsonl"
-        self.lock = FileLock(self.data_dir / "store.lock", "the store")
+        # where the data directory was configured, so that a directory that cannot be written
+        # is reported as the configuration error it is (naming the file and the key)
+        self.config_file = config_file
+        self.key = key
+        self.lock = FileLock(self.data_dir / "store.lock", "the store", on_os_error=self.unwritable)
         self._shard_paths: dict[str, list[pathlib.Path]] = {}
+
+    def unwritable(self, exc: OSError) -> SocialwatchError:
+        """The error for a data directory that cannot be written (missing, read-only, not ours)."""
+        reason = exc.strerror or type(exc).__name__
+        where = f" ({exc.filename})" if exc.filename and str(exc.filename) != str(self.data_dir) else ""
+        message = f"cannot write in the data directory {self.data_dir}: {reason}{where}"
+        if self.key and exc.errno in _PATH_ERRNOS:
+            return ConfigError(message + ": fix the path or the directory's permissions", path=self.config_file,
+                               key=self.key)
+        return StoreError(message)  # (a full disk, an I/O error: not the configuration's fault)
 
     def shard_path(self, kind: str, number: int) -> pathlib.Path:
         paths = self._shard_paths.get(kind)
@@ -409,12 +438,18 @@ class TinyStore:
         """Hold the store lock; commit the session's writes if the block ends without error."""
         from socialwatch.paths import ensure_private_dir
 
-        ensure_private_dir(self.data_dir)
+        try:
+            ensure_private_dir(self.data_dir)
+        except OSError as exc:
+            raise self.unwritable(exc) from None
         self.lock.acquire(timeout=timeout)
         try:
             session = Session(self)
             yield session
-            session.commit()
+            try:
+                session.commit()
+            except OSError as exc:
+                raise self.unwritable(exc) from None
         finally:
             self.lock.release()
         for hook in session.after_commit:
@@ -556,7 +591,13 @@ class TinyStore:
         import re
 
         safe = re.sub(r"[^A-Za-z0-9_.-]", "_", name)[:60] + "-" + hashlib.sha1(name.encode()).hexdigest()[:8]
-        return FileLock(self.data_dir / "locks" / f"source-{safe}.lock", f"source {name}")
+        return FileLock(self.data_dir / "locks" / f"source-{safe}.lock", f"source {name}", on_os_error=self.unwritable)
+
+    def daemon_lock(self) -> Any:
+        """The lock `socialwatch run` holds on this store (see daemonlock.py)."""
+        from socialwatch.daemonlock import FileDaemonLock
+
+        return FileDaemonLock(self.data_dir / "daemon.lock", self.describe(), on_os_error=self.unwritable)
 
     def size_bytes(self) -> int:
         """Bytes the store's files take on disk."""
@@ -572,6 +613,37 @@ class TinyStore:
     def describe(self) -> str:
         """Where the store lives, for people (no secret)."""
         return f"tinydb {self.data_dir}"
+
+    # ---- lookups by what agents type ---------------------------------------------------------
+    def ids_with_native(self, native: str, limit: int = 20) -> list[str]:
+        """The stored ids (open or archived) whose native part (after "PLATFORM:") is `native`.
+
+        Reads the open queue and the archive's index shards (no lock; each file is replaced
+        whole): only for an agent typing a bare native id, never on a hot path."""
+        suffix = ":" + native
+        found = {m["id"] for m in self.open_mentions() if str(m.get("id", "")).endswith(suffix)}
+        for number in range(SHARDS):
+            data = read_json(self.shard_path("index", number), "index") or {}
+            found.update(i for i in data.get("ids", {}) if i.endswith(suffix))
+            if len(found) >= limit:
+                break
+        return sorted(i for i in found if i.split(":", 1)[-1] == native)[:limit]
+
+    def handles_like(self, local: str, limit: int = 20) -> list[str]:
+        """Stored author handles (lower-cased) whose local part is `local` (lower-cased):
+        "sian" finds "sian@toot.wales" (Mastodon) and "sian.bsky.social" (Bluesky)."""
+        found: set[str] = set()
+        for number in range(SHARDS):
+            data = read_json(self.shard_path("authors", number), "authors") or {}
+            found.update(h for h in data.get("authors", {}) if h.startswith((local + "@", local + ".")))
+        return sorted(found)[:limit]
+
+    # ---- presence (see presence.py) -----------------------------------------------------------
+    def presence_board(self) -> Any:
+        """Who is viewing what: `presence.json`, apart from the queue (see presence_file.py)."""
+        from socialwatch.presence_file import PresenceFile
+
+        return PresenceFile(self.data_dir)
 
     def close(self) -> None:
         """Release resources (nothing for files)."""
@@ -629,20 +701,36 @@ class FileWatcher:
 
 
 def open_store(data_dir: pathlib.Path) -> TinyStore:
-    """The TinyDB store of a data directory."""
+    """The TinyDB store of a data directory (created on the first write if it does not exist)."""
     if data_dir.exists() and not data_dir.is_dir():
         raise StoreError(f"{data_dir} is not a directory")
     return TinyStore(data_dir)
 
 
 def store_for(config: Any) -> Any:
-    """The store a configuration names: `[store] backend` "tinydb" (default) or "postgres"."""
+    """The store a configuration names: `[store] backend` "tinydb" (default) or "postgres".
+
+    A data directory set with `[store] path` must exist (`socialwatch init` creates it): a
+    mistyped path is a configuration error naming the key, never an empty queue. The default
+    data directory (no `path`) is created on the first write.
+    """
+    from socialwatch.errors import ConfigError
+
     table = config.table("store")
     if table.get("backend", "tinydb") == "postgres":
         from socialwatch.pgstore import PgStore
 
         return PgStore(config.resolve_value(table["url"], "store.url"))
-    return open_store(config.data_dir)
+    data_dir = config.data_dir
+    if "path" not in table:
+        return open_store(data_dir)
+    where = {"path": str(config.path), "key": "store.path"}
+    if not data_dir.exists():
+        raise ConfigError(f"the data directory {data_dir} does not exist: fix the path, or run `socialwatch init` "
+                          "to create it", **where)
+    if not data_dir.is_dir():
+        raise ConfigError(f"{data_dir} is not a directory", **where)
+    return TinyStore(data_dir, config_file=str(config.path), key="store.path")
 
 
 __all__ = ["AddResult", "Session", "SessionBase", "TinyStore", "open_store", "store_for"]

@@ -6,10 +6,16 @@
     description = "..."
     text = "Hi {author}, I'm sorry ... {agent} ({case})"
 
-Placeholders: {author} (the customer's @handle), {name} (their display name, else handle),
-{agent}, {brand}, {case} (the mention's case reference) and any custom `--var key=value`.
+Placeholders: {author} (the customer as the platform mentions them: @handle on X, Bluesky and
+Mastodon, u/handle on Reddit, in public replies and direct messages alike), {handle} (the bare
+handle), {name} (their display name, else handle), {agent}, {brand}, {case} (the mention's case
+reference) and any custom `--var key=value`.
 Filling is one pass: a value that itself contains "{...}" is never expanded again, and values
 taken from the mention cannot add @-mentions of other accounts.
+
+A template's visibility is what it was written for, never the channel it goes to: a direct
+message is answered privately whatever the template says (see `outbox.choose_visibility`), and
+only templates written for a private reply are suggested for one (`suggest`, `for_channel`).
 """
 
 from __future__ import annotations
@@ -95,11 +101,29 @@ def _defang(value: str) -> str:
     return value.replace("@", "").replace("{", "(").replace("}", ")")
 
 
+_MASTODON_ACCT = re.compile(r"^[A-Za-z0-9_]{1,64}(@[A-Za-z0-9.-]{1,253})?$")
+
+
+def mention_form(platform: str | None, handle: str | None) -> str:
+    """How a post on `platform` names the customer: "@handle" (X, Bluesky, Mastodon, and by
+    default), "u/handle" on Reddit; "there" without a handle. A Mastodon handle keeps the "@" of
+    its own server ("@sian@toot.wales"); any other "@" in a handle is dropped (see `_defang`)."""
+    raw = (handle or "").strip().lstrip("@")
+    if platform == "mastodon" and _MASTODON_ACCT.match(raw):
+        return "@" + raw
+    bare = _defang(raw)
+    if not bare:
+        return "there"
+    if platform == "reddit":
+        return "u/" + bare.removeprefix("u/").removeprefix("/u/")
+    return "@" + bare
+
+
 def values_for(mention: dict, agent: str, brand: dict, extra: dict[str, str] | None = None) -> dict[str, str]:
     author = mention.get("author") or {}
     handle = _defang(author.get("handle") or "")
     values = {
-        "author": f"@{handle}" if handle and mention.get("kind") != "dm" else (handle or "there"),
+        "author": mention_form(mention.get("platform"), author.get("handle")),
         "handle": handle or "there",
         "name": _defang(author.get("name") or handle or "there"),
         "agent": agent,
@@ -126,8 +150,19 @@ def fill(template: Template, values: dict[str, str]) -> str:
     return "".join(out)
 
 
+def for_channel(templates: dict[str, Template], mention: dict) -> list[Template]:
+    """The templates that suit the mention's channel, by name: for a direct message only those
+    written for a private reply (a public one says "DM us" or speaks to the timeline)."""
+    items = sorted(templates.values(), key=lambda t: t.name)
+    if mention.get("kind") == "dm":
+        return [t for t in items if t.visibility == "private"]
+    return items
+
+
 def suggest(templates: dict[str, Template], mention: dict) -> list[Template]:
-    """Templates whose tags match the mention's tags, flags or kind, best first."""
+    """Templates that suit the mention's channel (`for_channel`) and whose tags match its tags,
+    flags or kind, best first."""
+    templates = {t.name: t for t in for_channel(templates, mention)}
     score = mention.get("score") or {}
     facts = set(mention.get("tags") or [])
     if score.get("angry"):

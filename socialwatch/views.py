@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from datetime import datetime
 
-from socialwatch import model
+from socialwatch import cases, model
 from socialwatch.render import color_enabled, safe, style, table
 
 
@@ -113,7 +113,7 @@ def mention_detail(m: dict, history: list[dict], thread: list[dict] | None = Non
     if compound is not None:
         lines.append(f"sentiment {compound:+.2f} (pos {score.get('pos', 0):.2f} neu {score.get('neu', 0):.2f} neg {score.get('neg', 0):.2f})"
                      + (f" · agent says {m['sentiment_override']}" if m.get("sentiment_override") else ""))
-    lines.append(reasons_table(score))
+    lines.append(reasons_table({"reasons": cases.reasons(m)}))  # (a case's priority from a follow-up is a factor too)
     for note in m.get("notes") or []:
         if isinstance(note, dict):
             lines.append(f"note by {safe(str(note.get('agent')))} {ago(note.get('at'))} ago: {safe(str(note.get('text')))}")
@@ -126,7 +126,8 @@ def mention_detail(m: dict, history: list[dict], thread: list[dict] | None = Non
     if thread:
         lines.append(f"Follow-ups by the customer in this thread ({len(thread)}):")
         for f in thread:
-            lines.append(f"  {ago(f.get('created_at'))} ago  {safe(f.get('id') or '')}: {safe(f.get('text') or '')}")
+            closed = f" ({f.get('status')})" if not model.is_open(f) else ""
+            lines.append(f"  {ago(f.get('created_at'))} ago  {safe(f.get('id') or '')}{closed}: {safe(f.get('text') or '')}")
         lines.append("")
     if history:
         lines.append(f"Earlier mentions by this author ({len(history)}):")
@@ -142,6 +143,15 @@ def queue_table(items: list[dict]) -> str:
     rows = [[str(model.effective_priority(m)), flags(m) + (f" +{len(m['followups'])}" if m.get("followups") else ""), ago(m.get("created_at")), safe(m.get("id") or ""),
              "@" + safe((m.get("author") or {}).get("handle") or "?"), safe(m.get("text") or "")] for m in items]
     return table(rows, ["prio", "flags", "age", "id", "author", "text"], align={0: "right"}, shrink=[5, 4])
+
+
+def customer_table(items: list[dict]) -> str:
+    """One customer's mentions: when, where, status, assignee and text (`customer HANDLE`)."""
+    rows = [[ago(m.get("created_at")), safe(m.get("id") or ""), "@" + safe((m.get("author") or {}).get("handle") or "?"),
+             str(m.get("status") or ""), safe(m.get("assignee") or "-"), str(model.effective_priority(m)), flags(m),
+             safe(m.get("text") or "")] for m in items]
+    return table(rows, ["age", "id", "author", "status", "assignee", "prio", "flags", "text"], align={5: "right"},
+                 shrink=[7, 2])
 
 
 def score_explanation(text: str, score: dict) -> str:
@@ -160,17 +170,29 @@ def sources_table(rows: list[dict]) -> str:
 
 
 def health_text(report: dict) -> str:
+    """`socialwatch health`: the state, why it is not healthy, then sources, store, daemon, backlog."""
     lines = [f"socialwatch: {report['state'].upper()}"]
+    lines += [f"  - {safe(reason)}" for reason in report.get("reasons") or []]
     store = report["store"]
     if store.get("error"):
         lines.append(f"store: {safe(store['where'])}: {safe(store['error'])}")
         return "\n".join(lines)
+    lines.append("")
     lines.append(sources_table(report["sources"]))
     lines.append("")
     lines.append(f"store: {store['open']} open, {store['archived']} closed, {store['bytes'] / 1e6:.1f} MB "
                  f"({safe(store['where'])})")
+    daemon = report.get("daemon") or {}
+    if daemon.get("running"):
+        where = f"pid {daemon.get('pid')}" + (f" on {safe(str(daemon['host']))}" if daemon.get("host") else "")
+        lines.append(f"daemon: running ({where}" + (f", since {ago(daemon['started_at'])}" if daemon.get("started_at") else "")
+                     + ")")
+    else:
+        lines.append("daemon: not running (polling from cron, or stopped)")
     oldest = report.get("oldest_unanswered")
     lines.append(f"backlog: {report['backlog']} open, {report['unanswered']} unanswered"
                  + (f", oldest {safe(oldest['id'])} ({ago(oldest['created_at'])})" if oldest else ""))
-    lines.append(f"SLA breaches: {report['sla_breaches']}")
+    counted = "" if report.get("backlog_counts") or not report["sla_breaches"] else \
+        " (team backlog: not counted in the status; --backlog counts it)"
+    lines.append(f"SLA breaches: {report['sla_breaches']}{counted}")
     return "\n".join(lines)

@@ -7,7 +7,7 @@ import copy
 from collections.abc import Callable, Iterator
 from datetime import datetime
 
-from socialwatch import audit, model, queue
+from socialwatch import audit, cases, model, queue
 from socialwatch.app import App
 from socialwatch.errors import Conflict, NotFound, UsageError
 
@@ -35,18 +35,15 @@ def _audit(s: object, entries: list[dict]) -> None:
 
 
 def change(app: App, mention_id: str, action: str, fn: Change, **extra: object) -> dict:
-    """Apply `fn` to the stored mention under the store lock; audit it; return the new mention."""
+    """Apply `fn` to the stored mention under the store lock, and carry the change over to the rest
+    of its case (`cases.sync`); audit it; return the new mention."""
     store = app.store
     with store.session() as s:
-        mention = s.require(mention_id)
-        before = copy.deepcopy(mention)
-        fn(mention)
-        if mention != before:
-            s.put(mention)
-            entries = [audit.entry(app.agent, action, mention_id, before, mention, **extra)]
-            if mention.get("status") in model.CLOSED_STATUSES and before.get("status") not in model.CLOSED_STATUSES:
-                entries += _close_followups(s, app.agent, mention, action)
-            _audit(s, entries)
+        mention = s.get_in_case(mention_id)
+        if mention is None:
+            raise NotFound(f"no mention with id {mention_id!r}")
+        entries = _apply(s, app.agent, action, mention, fn, extra)
+        _audit(s, entries)
     return mention
 
 
@@ -59,39 +56,31 @@ def change_many(app: App, mention_ids: list[str], action: str, fn: Change, stric
     changed = []
     with store.session() as s:
         entries: list[dict] = []
-        found = {mention_id: s.get(mention_id) for mention_id in mention_ids}
-        missing = [i for i, m in found.items() if m is None]
-        if missing and strict:
-            raise NotFound(f"no mention with id {missing[0]!r}")
-        for mention_id, mention in found.items():
+        if strict:
+            missing = [i for i in mention_ids if s.peek(i) is None]
+            if missing:
+                raise NotFound(f"no mention with id {missing[0]!r}")
+        for mention_id in dict.fromkeys(mention_ids):
+            mention = s.get_in_case(mention_id)  # (read here: an earlier one may have changed it, its case)
             if mention is None:
                 continue  # removed meanwhile
-            before = copy.deepcopy(mention)
-            fn(mention)
-            if mention == before:
-                continue
-            s.put(mention)
-            entries.append(audit.entry(app.agent, action, mention_id, before, mention))
-            if mention.get("status") in model.CLOSED_STATUSES and before.get("status") not in model.CLOSED_STATUSES:
-                entries += _close_followups(s, app.agent, mention, action)
-            changed.append(mention)
+            more = _apply(s, app.agent, action, mention, fn, {})
+            if more:
+                entries += more
+                changed.append(mention)
         _audit(s, entries)
     return changed
 
 
-def _close_followups(s: object, agent: str, root: dict, action: str) -> list[dict]:
-    """Closing a case closes the customer's follow-ups that joined it."""
-    entries = []
-    for fid in root.get("followups") or []:
-        f = s.get(fid)  # type: ignore[attr-defined]
-        if f is None or f.get("status") in model.CLOSED_STATUSES:
-            continue
-        before = copy.deepcopy(f)
-        f["status"] = root["status"]
-        f["resolved_at"] = root.get("resolved_at")
-        s.put(f)  # type: ignore[attr-defined]
-        entries.append(audit.entry(agent, action, fid, before, f, case=root["id"]))
-    return entries
+def _apply(s: object, agent: str, action: str, mention: dict, fn: Change, extra: dict) -> list[dict]:
+    """Change one mention in session `s`, then its case; the audit entries ([] if nothing changed)."""
+    before = copy.deepcopy(mention)
+    fn(mention)
+    if mention == before:
+        return []
+    s.put(mention)  # type: ignore[attr-defined]
+    more = cases.sync(s, agent, action, before, mention)  # (may change `mention` too: a root's case priority)
+    return [audit.entry(agent, action, mention["id"], before, mention, **extra), *more]
 
 
 def _now() -> str:
@@ -174,38 +163,27 @@ def escalate(app: App, mention_id: str, team: str, reason: str) -> dict:
     return change(app, mention_id, "escalate", apply)
 
 
-def mark_viewing(app: App, mention_id: str) -> dict:
-    """Record that this agent has the mention open (for collision warnings in triage)."""
-
-    def apply(m: dict) -> None:
-        m["viewing"] = {"agent": app.agent, "since": _now()}
-
-    with app.store.session() as s:
-        m = s.require(mention_id)
-        apply(m)
-        s.put(m)
-    return m
-
-
 def claim(app: App, filters: queue.Filters | None = None) -> dict | None:
-    """Atomically take the highest-priority unassigned open mention; None if none is left."""
+    """Atomically take the highest-priority unassigned open case (its root, with its follow-ups:
+    never a follow-up alone); None if none is left."""
     store = app.store
-    filters = copy.copy(filters) if filters is not None else queue.Filters()
+    filters = copy.copy(filters or queue.Filters())
+    filters.followups = False
     filters.hide_snoozed = True
+    now = _now()
+
+    def take(m: dict) -> None:
+        m["assignee"] = app.agent
+        m["assigned_at"] = now
+        if m.get("status") == "new":
+            m["status"] = "open"
+
     with store.session() as s:
         mention = s.next_unassigned(filters)
         if mention is None:
             return None
-        before = copy.deepcopy(mention)
-        mention["assignee"] = app.agent
-        mention["assigned_at"] = _now()
-        if mention.get("status") == "new":
-            mention["status"] = "open"
-        s.put(mention)
-        entry = audit.entry(app.agent, "claim", mention["id"], before, mention)
-        _audit(s, [entry])
+        _audit(s, _apply(s, app.agent, "claim", mention, take, {}))
     return mention
-
 
 
 def snooze(app: App, mention_id: str, until: datetime | None) -> dict:
@@ -263,22 +241,19 @@ def revert(app: App, entries: list[dict]) -> list[dict]:
 
 
 def last_change(app: App, mention_id: str) -> list[dict]:
-    """The entries of this agent's last undoable action on a mention (with the follow-ups it
-    closed), or [] (for `socialwatch undo ID`)."""
+    """The entries of this agent's last undoable action on a mention, with the entries the same
+    action wrote on the rest of its case (for `socialwatch undo ID`); [] if there is none."""
     mine = [e for e in app.store.audit_entries(mention_id) if e.get("agent") == app.agent]
     for e in reversed(mine):
         if e.get("action") == "undo":
             return []  # the last thing this agent did there was an undo: nothing left to undo
         if e.get("action") in UNDOABLE:
-            followups = [f for f in _followup_entries(app, e)]
-            return [e, *followups]
+            return [e, *_case_entries(app, e)]
     return []
 
 
-def _followup_entries(app: App, root_entry: dict) -> list[dict]:
-    """The entries that closed a case's follow-ups along with the root (same action, same time)."""
-    if root_entry.get("action") not in ("resolve", "ignore"):
-        return []
+def _case_entries(app: App, root_entry: dict) -> list[dict]:
+    """The entries the same action wrote on the case's follow-ups (same agent, time and action)."""
     try:
         root = app.store.get(root_entry["id"])
     except NotFound:
@@ -286,6 +261,7 @@ def _followup_entries(app: App, root_entry: dict) -> list[dict]:
     found = []
     for fid in root.get("followups") or []:
         for e in app.store.audit_entries(fid):
-            if e.get("case") == root["id"] and e.get("at") == root_entry.get("at") and e.get("agent") == root_entry.get("agent"):
+            if (e.get("case") == root["id"] and e.get("at") == root_entry.get("at") and e.get("agent") == root_entry.get("agent")
+                    and e.get("action") == root_entry.get("action")):
                 found.append(e)
     return found

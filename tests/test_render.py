@@ -393,10 +393,24 @@ def test_table_shrinks_wide_chars_without_breaking_alignment():
     assert all(line.endswith(("n", "1", "22")) for line in lines[2:] + lines[:1])
 
 
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
 def test_table_default_width_comes_from_terminal(monkeypatch):
     monkeypatch.setenv("COLUMNS", "40")
+    monkeypatch.setattr(sys, "stdout", _Terminal())
     out = table([["x" * 100]], ["text"])
     assert display_width(out.split("\n")[2]) == 40
+
+
+def test_table_written_to_a_pipe_is_never_cut(monkeypatch):
+    monkeypatch.setenv("COLUMNS", "40")
+    monkeypatch.setattr(sys, "stdout", io.StringIO())  # not a terminal: a pipe or a file
+    long_id = "twitter:" + "1" * 60
+    out = table([[long_id, "x" * 300]], ["id", "text"])
+    assert long_id in out and "x" * 300 in out and "…" not in out
 
 
 def test_table_edge_cases():

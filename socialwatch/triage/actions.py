@@ -8,7 +8,6 @@ never undone: the outbox keeps it, and the platform has it.
 
 from __future__ import annotations
 
-import inspect
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -153,13 +152,8 @@ class Actions:
              public_dm_confirmed: bool = False) -> Done:
         """Send through the outbox (exactly once); a refusal or failure raises, and a failed or
         unknown send stays visible on the mention (its outbox record)."""
-        kwargs: dict[str, Any] = {}
-        if "public_dm_confirmed" in inspect.signature(outbox.send).parameters:
-            kwargs["public_dm_confirmed"] = public_dm_confirmed
-        elif mention.get("kind") == "dm" and visibility == "public" and not public_dm_confirmed:
-            raise UsageError("a public reply to a direct message needs a confirmation")
         result = outbox.send(self.app, mention["id"], text, visibility=visibility, resolve=resolve, template=template,
-                             mention=mention, **kwargs)
+                             mention=mention, public_dm_confirmed=public_dm_confirmed)
         self.undo_stack.append(("reply", mention["id"], []))
         where = f" ({safe(result.record['url'])})" if result.record.get("url") else ""
         what = f"sent {result.record['visibility']} reply via {safe(result.record['responder'])}{where}"

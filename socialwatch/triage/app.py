@@ -35,6 +35,9 @@ from socialwatch.triage import live
 from socialwatch.triage.actions import Actions, Done
 from socialwatch.triage.widgets import ConversationPane, HelpScreen, Prompt, QueueTable, ViewBar, conversation_view
 
+#: How often the inbox refreshes this agent's presence mark and looks at others' (seconds).
+PRESENCE_EVERY = 3.0
+
 #: At least this many columns: the queue and the conversation side by side; fewer: stacked.
 SIDE_BY_SIDE = 120
 
@@ -169,6 +172,7 @@ class InboxApp(App):
         self._readers_lock = threading.Lock()
         self._quitting = False
         self.busy = 0
+        self.tracker: Any = None
         self.inbox.load()  # before the first screen, so that it shows the queue at once
 
     # ---- set-up -------------------------------------------------------------------------------
@@ -193,6 +197,7 @@ class InboxApp(App):
         self.table.focus()
         if self.live_updates:
             self.follow_team()
+            self.set_interval(PRESENCE_EVERY, self.tick_presence)
         self.status("? help · r reply · d done · a assign · n note · / search · q quit")
 
     def relayout(self) -> None:
@@ -297,10 +302,42 @@ class InboxApp(App):
         self.pane.show_text(conversation_view(conv, self.sw.agent, self.now(), sla_text, overdue), home=home)
 
     def _mark_viewing(self, mention_id: str) -> None:
-        """Tell the team this agent has the mention open (presence; never an error)."""
-        tracker = getattr(self, "tracker", None)
-        if tracker is not None:
-            tracker.on(mention_id)
+        """Tell the team this agent has the mention open (a presence mark, apart from the queue:
+        it never looks like a change to anyone's live queue; never an error)."""
+        with self.reading("presence") as store:
+            if self.tracker is None:
+                from socialwatch import presence
+
+                self.tracker = presence.Tracker(store, self.sw.agent)
+            if not self._quitting:
+                self.tracker.on(mention_id)
+
+    @work(thread=True, exclusive=True, group="presence")
+    def tick_presence(self) -> None:
+        """Every few seconds: refresh this agent's mark; show who else arrived on the mention."""
+        from socialwatch import presence
+
+        mention_id = self.current
+        with self.reading("presence") as store:
+            if self.tracker is not None and not self._quitting:
+                self.tracker.tick()
+            if not mention_id:
+                return
+            try:
+                marks = [m.describe() for m in presence.who_is_viewing(store, mention_id, exclude=self.sw.agent)]
+            except Exception:  # noqa: BLE001 - presence is a courtesy
+                return
+        self.later(self._presence_seen, mention_id, marks)
+
+    def _presence_seen(self, mention_id: str, marks: list[str]) -> None:
+        conv = self.conv
+        if conv is None or conv.mention["id"] != mention_id or mention_id != self.current:
+            return
+        others = [c for c in conv.collisions if " is viewing it" not in c and " is drafting a reply" not in c]
+        collisions = marks + others
+        if collisions != conv.collisions:
+            conv.collisions = collisions
+            self.show_conversation(conv, home=False)
 
     # ---- live -------------------------------------------------------------------------------------
     @work(thread=True, exclusive=True, group="live")
@@ -526,13 +563,17 @@ class InboxApp(App):
         if not m.get("url"):
             self.status("this mention has no link", True)
             return
-        import webbrowser
+        self.open_url(m["url"])
 
-        try:
-            ok = webbrowser.open(m["url"])
-        except Exception:  # noqa: BLE001 - no browser here: say so
-            ok = False
-        self.status("opened in the browser" if ok else f"no browser: {safe(m['url'])}", not ok)
+    @work(thread=True, group="browser")
+    def open_url(self, url: str) -> None:
+        from socialwatch.browser import open_url
+
+        problem = open_url(url)  # (never writes on the terminal; waits a moment for the helper)
+        if problem:
+            self.later(self.status, f"{problem}; the link: {safe(url)}", True)
+        else:
+            self.later(self.status, f"opened {safe(url)}")
 
     # ---- keys: acting -----------------------------------------------------------------------------
     def action_reply(self, private: bool) -> None:
@@ -569,9 +610,14 @@ class InboxApp(App):
         self.push_screen(Composer(self.actions, mention, private=private), sent)
 
     def drafting(self, on: bool) -> None:
-        tracker = getattr(self, "tracker", None)
-        if tracker is not None:
-            (tracker.drafting if on else tracker.viewing)()
+        """The agent opened (or closed) the composer: a drafting mark for the team."""
+        self._drafting(on)
+
+    @work(thread=True, group="drafting")
+    def _drafting(self, on: bool) -> None:
+        with self.reading("presence"):
+            if self.tracker is not None and not self._quitting:
+                (self.tracker.drafting if on else self.tracker.viewing)()
 
     def action_note(self) -> None:
         m = self._need_current()
@@ -758,9 +804,9 @@ class InboxApp(App):
             worker.cancel()
         # An action in flight (a reply being sent) finishes on its thread before the process ends.
         self._executor.shutdown(wait=False)
-        tracker = getattr(self, "tracker", None)
-        if tracker is not None:
-            tracker.close()
+        if self.tracker is not None:
+            with self.reading("presence"):
+                self.tracker.close()  # the team stops seeing this agent on the mention at once
         self.exit()
 
 

@@ -266,18 +266,12 @@ class Inbox:
     # ---- the conversation ---------------------------------------------------------------------
     def conversation(self, mention_id: str, store: Any | None = None) -> Conversation:
         """Read what the conversation pane shows (any thread; several small reads)."""
-        from socialwatch.errors import SocialwatchError
+        from socialwatch import cases
 
         store = store or self.app.store
         m = store.get(mention_id)
         conv = Conversation(mention=m)
-        for fid in m.get("followups") or []:
-            try:
-                conv.thread.append(store.get(fid))
-            except SocialwatchError:
-                continue
-        conv.history = store.author_history((m.get("author") or {}).get("handle"), exclude=m["id"], limit=10)
-        conv.history = [h for h in conv.history if h["id"] not in set(m.get("followups") or [])]
+        conv.history, conv.thread = cases.context(store, m, limit=10)
         conv.replies = store.replies_of(m["id"])
         conv.events = list(store.audit_entries(m["id"]))[-30:]
         conv.collisions = collisions(self.app, store, m, conv.replies)
@@ -286,16 +280,12 @@ class Inbox:
 
 def collisions(app: Any, store: Any, m: dict, replies: list[dict]) -> list[str]:
     """Who else is on this mention: viewing, drafting, sending a reply, or has it assigned."""
+    from socialwatch import presence
+
     me = app.agent
     notes = []
     try:
-        from socialwatch import presence  # type: ignore[attr-defined]
-
         notes += [mark.describe() for mark in presence.who_is_viewing(store, m["id"], exclude=me)]
-    except ImportError:
-        viewing = m.get("viewing") or {}
-        if viewing.get("agent") and viewing["agent"] != me:
-            notes.append(f"{safe(str(viewing['agent']))} is viewing it")
     except Exception:  # noqa: BLE001 - presence is a courtesy: never break the pane
         pass
     draft = m.get("draft") or {}
@@ -309,32 +299,9 @@ def collisions(app: Any, store: Any, m: dict, replies: list[dict]) -> list[str]:
     return notes
 
 
-# ---- audit entries as sentences ----------------------------------------------------------------
-_VERBS = {"claim": "claimed it", "assign": "assigned it", "unassign": "unassigned it", "resolve": "resolved it",
-          "ignore": "ignored it", "reopen": "reopened it", "tag": "tagged it", "untag": "untagged it",
-          "note": "added a note", "priority": "set the priority", "sentiment": "set the sentiment",
-          "escalate": "escalated it", "snooze": "snoozed it", "unsnooze": "woke it", "draft": "saved a draft",
-          "reply-sending": "started a reply", "reply-sent": "sent a reply", "reply-failed": "reply failed",
-          "reply-unknown": "reply of unknown outcome", "replied": "replied", "undo": "undid a change"}
+def describe_event(e: dict, replies: list[dict] | None = None) -> str:
+    """One audit entry as a short, safe line: 'tom: assigned to sam' (see audit_view)."""
+    from socialwatch import audit_view
 
-
-def describe_event(e: dict) -> str:
-    """One audit entry as a short, safe line: 'tom assigned it to sam'."""
-    action = str(e.get("action") or "?")
-    after = e.get("after") or {}
-    text = f"{safe(str(e.get('agent') or '?'))} {_VERBS.get(action, safe(action))}"
-    if action == "assign" and after.get("assignee"):
-        text = f"{safe(str(e.get('agent')))} assigned it to {safe(str(after['assignee']))}"
-    elif action in ("tag", "untag") and "tags" in after:
-        text += ": " + ", ".join(safe(str(t)) for t in after.get("tags") or []) if after.get("tags") else ""
-    elif action == "escalate" and after.get("team"):
-        text += f" to {safe(str(after['team']))}"
-    elif action == "snooze" and after.get("snoozed_until"):
-        text += f" until {safe(str(after['snoozed_until']))}"
-    elif action == "priority" and "priority" in after:
-        text += f" to {after.get('priority')}"
-    elif action == "undo" and e.get("undoes"):
-        text += f" ({safe(str(e['undoes']))})"
-    elif action in ("reply-failed", "reply-unknown") and e.get("error"):
-        text += f": {safe(str(e['error']))[:120]}"
-    return text
+    by_id = {r["id"]: r for r in replies or [] if r.get("id")}
+    return f"{safe(str(e.get('agent') or '?'))}: {audit_view.describe(e, by_id)}"

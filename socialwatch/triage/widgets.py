@@ -222,7 +222,9 @@ def conversation_view(conv: ib.Conversation, agent: str, now: datetime, sla_text
     reasons.add_column()
     if m.get("priority_override") is not None:
         reasons.add_row("", "override", Text(f"set by an agent (computed {score.get('priority')})"))
-    for r in score.get("reasons") or []:
+    from socialwatch import cases
+
+    for r in cases.reasons(m):
         c = r.get("contribution", 0)
         reasons.add_row(f"{c:+.0f}" if isinstance(c, (int, float)) else safe(str(c)), Text(safe(str(r.get("factor", "")))),
                         Text(safe(str(r.get("detail", "")))))
@@ -241,7 +243,7 @@ def conversation_view(conv: ib.Conversation, agent: str, now: datetime, sla_text
         for e in conv.events:
             if e.get("action") in ("reply-sending",):
                 continue
-            parts.append(Text(f"{ib.ago(e.get('at'), now):>4} {ib.describe_event(e)}", style="dim"))
+            parts.append(Text(f"{ib.ago(e.get('at'), now):>4} {ib.describe_event(e, conv.replies)}", style="dim"))
     return Group(*parts)
 
 
@@ -291,7 +293,8 @@ class Prompt(ModalScreen[str | None]):
     Prompt Static { height: auto; color: $text-muted; }
     Prompt Input { border: none; height: 1; padding: 0 0; }
     """
-    BINDINGS = [Binding("escape", "cancel", "cancel", show=False), Binding("tab", "complete", "complete", show=False)]
+    BINDINGS = [Binding("escape,ctrl+c", "cancel", "cancel", show=False, priority=True),
+                Binding("tab", "complete", "complete", show=False)]
 
     def __init__(self, label: str, value: str = "", hint: str = "", words: Callable[[], list[str]] | None = None) -> None:
         super().__init__()
@@ -302,9 +305,8 @@ class Prompt(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            if self.hint:
-                yield Static(Text(self.hint))
-            yield Input(value=self.value, placeholder=self.label, suggester=Completions(self.words) if self.words else None,
+            yield Static(Text(self.label + (f"  ({self.hint})" if self.hint else "")))
+            yield Input(value=self.value, suggester=Completions(self.words) if self.words else None,
                         id="prompt-input", select_on_focus=False)
 
     def on_mount(self) -> None:

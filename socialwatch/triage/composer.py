@@ -101,7 +101,9 @@ class Composer(ModalScreen[Reply | None]):
             quote.append(ib.one_line(self.mention.get("text"), 400))
             yield Static(quote, id="composer-quote")
             yield Input(placeholder="saved replies: type to search, enter to use", id="composer-search")
-            yield OptionList(id="composer-templates")
+            templates = OptionList(id="composer-templates")
+            templates.can_focus = False  # moved through from the search box (tab goes to the text)
+            yield templates
             yield TextArea(self.start_text, id="composer-text", soft_wrap=True, show_line_numbers=False)
             yield Static(id="composer-preview")
             yield Static(id="composer-status")

@@ -123,6 +123,7 @@ class Conversation:
     replies: list[dict] = field(default_factory=list)  # outbox records (any state)
     events: list[dict] = field(default_factory=list)  # audit entries
     collisions: list[str] = field(default_factory=list)  # "tom is viewing it", ...
+    complete: bool = False  # read whole from the store (not just the queue's copy)
 
 
 class Inbox:
@@ -275,6 +276,7 @@ class Inbox:
         conv.replies = store.replies_of(m["id"])
         conv.events = list(store.audit_entries(m["id"]))[-30:]
         conv.collisions = collisions(self.app, store, m, conv.replies)
+        conv.complete = True
         return conv
 
 

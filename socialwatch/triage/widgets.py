@@ -71,6 +71,8 @@ class QueueTable(DataTable):
     def __init__(self, **kw: Any) -> None:
         super().__init__(cursor_type="row", zebra_stripes=False, cell_padding=0, **kw)
         self.ids: list[str] = []
+        self.keys: dict[str, Any] = {}  # mention id -> the table's row key
+        self.shown: dict[str, ib.Row] = {}
 
     def on_mount(self) -> None:
         for key, header, width in ib.COLUMNS:
@@ -89,14 +91,36 @@ class QueueTable(DataTable):
 
     def fill(self, rows: list[ib.Row], keep: str | None, fallback: int = 0) -> str | None:
         """Show `rows`, keeping the cursor on mention `keep` if it is still there (else on the row
-        at `fallback`); returns the id under the cursor."""
-        self.clear()
-        self.ids = [r.id for r in rows]
-        self.add_rows([_cells(r) for r in rows])
+        at `fallback`); returns the id under the cursor.
+
+        Cheap when little changed (a live update, an action's result): rows that left are
+        removed and changed cells updated in place; only a new order rebuilds the table."""
+        new_ids = [r.id for r in rows]
+        if new_ids == self.ids:
+            for r in rows:
+                old = self.shown.get(r.id)
+                if old is not None and old != r:
+                    for (key, _, _), cell, before in zip(ib.COLUMNS, _cells(r), _cells(old), strict=True):
+                        if cell != before:
+                            self.update_cell(self.keys[r.id], key, cell)
+                self.shown[r.id] = r
+        elif len(new_ids) < len(self.ids) and _is_subsequence(new_ids, self.ids):
+            kept = set(new_ids)
+            for gone in [i for i in self.ids if i not in kept]:
+                self.remove_row(self.keys.pop(gone))
+                self.shown.pop(gone, None)
+            self.ids = new_ids
+            return self.fill(rows, keep, fallback)
+        else:
+            self.clear()
+            self.ids = new_ids
+            self.keys = dict(zip(new_ids, self.add_rows([_cells(r) for r in rows]), strict=True))
+            self.shown = {r.id: r for r in rows}
         if not rows:
             return None
-        index = self.ids.index(keep) if keep in self.ids else min(max(fallback, 0), len(rows) - 1)
-        self.move_cursor(row=index, animate=False, scroll=True)
+        index = self.ids.index(keep) if keep in self.keys else min(max(fallback, 0), len(rows) - 1)
+        if index != self.cursor_row:
+            self.move_cursor(row=index, animate=False, scroll=True)
         return self.ids[index]
 
     @property
@@ -104,6 +128,11 @@ class QueueTable(DataTable):
         if not self.ids or self.cursor_row < 0 or self.cursor_row >= len(self.ids):
             return None
         return self.ids[self.cursor_row]
+
+
+def _is_subsequence(short: list[str], long: list[str]) -> bool:
+    it = iter(long)
+    return all(x in it for x in short)
 
 
 def _cells(row: ib.Row) -> list[Text]:

@@ -173,6 +173,7 @@ class InboxApp(App):
         self._quitting = False
         self.busy = 0
         self.tracker: Any = None
+        self.cache: dict[str, ib.Conversation] = {}  # conversations read (ahead), by mention id
         self.inbox.load()  # before the first screen, so that it shows the queue at once
 
     # ---- set-up -------------------------------------------------------------------------------
@@ -274,26 +275,65 @@ class InboxApp(App):
             self.pane.show_text(Text("The queue is empty here. 1-6 switch views; c claims the next mention." if not self.current
                                      else "", style="dim"))
             return
-        # at once from the queue in memory, then whole (thread, history, activity) from a worker
-        self.show_conversation(ib.Conversation(mention=mention), home=True)
-        self.read_conversation(mention["id"])
+        cached = self.cache.get(mention["id"])
+        if cached is not None and cached.mention == mention:
+            self.show_conversation(cached, home=True)  # read ahead: whole at once
+        else:
+            # at once from the queue in memory; whole (thread, history, activity) from the worker
+            self.show_conversation(ib.Conversation(mention=mention), home=True)
+        self.read_conversation(mention["id"], self._neighbours())
+
+    def _neighbours(self) -> list[str]:
+        """The mentions the agent will likely read next (read ahead, so that j/k show them whole)."""
+        ids = self.table.ids
+        if self.current not in self.table.keys:
+            return []
+        i = ids.index(self.current)
+        return [ids[j] for j in (i + 1, i - 1, i + 2) if 0 <= j < len(ids)]
 
     @work(thread=True, exclusive=True, group="conversation")
-    def read_conversation(self, mention_id: str) -> None:
+    def read_conversation(self, mention_id: str, ahead: list[str] | None = None) -> None:
+        from textual.worker import get_current_worker
+
         try:
             with self.reading("conversation") as store:
                 conv = self.inbox.conversation(mention_id, store)
         except SocialwatchError as exc:
             self.later(self.status, f"{mention_id}: {exc}", True)
             return
+        self.cache[mention_id] = conv
         if not self._quitting:
             self.later(self._conversation_read, conv)
         self._mark_viewing(mention_id)
+        worker = get_current_worker()
+        for other in ahead or []:
+            if worker.is_cancelled or self._quitting:
+                return
+            if other in self.cache:
+                continue
+            try:
+                with self.reading("conversation") as store:
+                    self.cache[other] = self.inbox.conversation(other, store)
+            except SocialwatchError:
+                continue
 
     def _conversation_read(self, conv: ib.Conversation) -> None:
         if conv.mention["id"] != self.current:
             return  # the agent moved on meanwhile
+        shown = self.conv
+        if (shown is not None and shown.complete and shown.mention == conv.mention and shown.collisions == conv.collisions
+                and len(shown.events) == len(conv.events) and shown.replies == conv.replies
+                and [h["id"] for h in shown.history] == [h["id"] for h in conv.history]):
+            self.conv = conv
+            return  # nothing new to draw
         self.show_conversation(conv, home=False)
+
+    def forget(self, ids: list[str | None]) -> None:
+        """Conversations read ahead that changed (None: any of them)."""
+        if None in ids:
+            self.cache.clear()
+        for i in ids:
+            self.cache.pop(i, None)  # type: ignore[arg-type]
 
     def show_conversation(self, conv: ib.Conversation, home: bool) -> None:
         self.conv = conv
@@ -381,6 +421,7 @@ class InboxApp(App):
                 verb = {"claim": "claimed", "assign": "assigned", "resolve": "resolved", "ignore": "ignored",
                         "replied": "replied to", "reply-sending": "is replying to"}[action]
                 self.notify(f"{safe(str(agent))} {verb} the mention you are on", severity="warning", timeout=8)
+        self.forget([c.get("id") for c in changes])
         self.inbox.accept(mentions, sending)
         self.refresh_queue()
         if current and any(c.get("id") == current for c in changes):
@@ -426,7 +467,9 @@ class InboxApp(App):
                 return
             self.later(self._action_done, done)
 
-        self._executor.submit(job)
+        # after the next frame: the screen shows the agent's move before the store work (which
+        # holds the interpreter for a while on a big TinyDB store) begins
+        self.call_after_refresh(self._executor.submit, job)
 
     def _leave(self, mention_id: str) -> None:
         table = self.table
@@ -439,6 +482,7 @@ class InboxApp(App):
 
     def _action_done(self, done: Done) -> None:
         self.busy -= 1
+        self.forget([done.mention.get("id") if done.mention else None])
         self.status(done.message)
         if done.focus and done.mention is not None:
             self.current = done.mention["id"]

@@ -144,6 +144,9 @@ class Inbox:
         self.extra = queue.Filters()  # filters typed on the command line (`:filter --angry`)
         self.mentions: list[dict] = []
         self.sending: dict[str, str] = {}  # mention id -> state of a reply in flight / failed
+        # The whole open queue as last read (TinyDB; None for a database, which looks each id up
+        # by index): lookups of the conversation use it instead of reading the open file again.
+        self.snapshot: list[dict] | None = None
         self._policy: Any = None
 
     @property
@@ -162,8 +165,10 @@ class Inbox:
     def read(self, store: Any | None = None) -> tuple[list[dict], dict[str, str]]:
         """The open queue and the outbox records in trouble, read from the store (any thread)."""
         store = store or self.app.store
-        mentions = store.select_open(self.base)
+        snapshot = store.snapshot()  # TinyDB: the open file, read once for the queue and the lookups
+        mentions = queue.select(snapshot, self.base) if snapshot is not None else store.select_open(self.base)
         sending = {r["mention_id"]: r["state"] for r in store.replies(("pending", "sending", "failed", "unknown"))}
+        self.snapshot = snapshot
         return mentions, sending
 
     def load(self, store: Any | None = None) -> None:
@@ -270,9 +275,10 @@ class Inbox:
         from socialwatch import cases
 
         store = store or self.app.store
-        m = store.get(mention_id)
+        snapshot = self.snapshot
+        m = store.get(mention_id, snapshot)
         conv = Conversation(mention=m)
-        conv.history, conv.thread = cases.context(store, m, limit=10)
+        conv.history, conv.thread = cases.context(store, m, limit=10, open_list=snapshot)
         conv.replies = store.replies_of(m["id"])
         conv.events = list(store.audit_entries(m["id"]))[-30:]
         conv.collisions = collisions(self.app, store, m, conv.replies)

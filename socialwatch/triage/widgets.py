@@ -245,18 +245,18 @@ def conversation_view(conv: ib.Conversation, agent: str, now: datetime, sla_text
         parts.append(item)
     score = m.get("score") or {}
     parts.append(_rule(f"Why priority {model.effective_priority(m)}"))
-    reasons = Table.grid(padding=(0, 1))
-    reasons.add_column(justify="right", no_wrap=True)
-    reasons.add_column(no_wrap=True)
-    reasons.add_column()
-    if m.get("priority_override") is not None:
-        reasons.add_row("", "override", Text(f"set by an agent (computed {score.get('priority')})"))
     from socialwatch import cases
 
+    reasons = Text()
+    if m.get("priority_override") is not None:
+        reasons.append(f"     override: set by an agent (computed {score.get('priority')})\n")
     for r in cases.reasons(m):
         c = r.get("contribution", 0)
-        reasons.add_row(f"{c:+.0f}" if isinstance(c, (int, float)) else safe(str(c)), Text(safe(str(r.get("factor", "")))),
-                        Text(safe(str(r.get("detail", "")))))
+        points = f"{c:+.0f}" if isinstance(c, (int, float)) else safe(str(c))[:4]
+        reasons.append(f"{points:>4} ", style="bold")
+        reasons.append(f"{ib.short(r.get('factor', ''), 12):<12} ")
+        reasons.append(safe(str(r.get("detail", ""))) + "\n")
+    reasons.rstrip()
     parts.append(reasons)
     parts.append(_rule(f"Customer history ({len(conv.history)})"))
     if not conv.history:

@@ -253,9 +253,8 @@ def show(state: State, mention_id: str, as_json: bool) -> None:
 
     _read_only()
     app = state.app
-    open_list = app.store.snapshot()
-    mention = app.store.get(mention_id, open_list)
-    history, thread = cases.context(app.store, mention, open_list=open_list)
+    mention = app.store.get(mention_id)  # (a few lookups by id: the open queue is never read whole)
+    history, thread = cases.context(app.store, mention)
     if as_json:
         json_line({**public(mention), "history": [views.history_entry(m) for m in history],
                    "thread": [views.history_entry(m) for m in thread]})

@@ -41,7 +41,7 @@ from socialwatch import audit as audit_log
 from socialwatch import model
 from socialwatch.errors import ConfigError, NotFound, SocialwatchError, StoreError
 from socialwatch.locking import FileLock
-from socialwatch.storage import FORMAT, MARKER, AtomicJSONStorage, atomic_write, dump, read_json
+from socialwatch.storage import FORMAT, MARKER, AtomicJSONStorage, DocFile, atomic_write, dump, read_json
 
 #: errors writing the data directory that mean its path or permissions are wrong (configuration)
 _PATH_ERRNOS = {errno.ENOENT, errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOTDIR, errno.EISDIR, errno.EEXIST}
@@ -488,9 +488,14 @@ class TinyStore:
         Lock-free: the open file, else the archive segment the index names (files are replaced
         whole, never torn). A mention moved between the two reads is found under the lock.
         """
-        for m in self.open_mentions() if open_list is None else open_list:
-            if m.get("id") == mention_id:
-                return m
+        if open_list is None:
+            found = self.open_file().doc(mention_id)
+            if found is not None:
+                return found
+        else:
+            for m in open_list:
+                if m.get("id") == mention_id:
+                    return m
         found = self._archived(mention_id)
         if found is not None:
             return found
@@ -502,11 +507,11 @@ class TinyStore:
         seg = index.get("ids", {}).get(mention_id)
         if not isinstance(seg, int):
             return None
-        data = read_json(self.segment_path(seg), "archive") or {}
-        for m in data.get("mentions", {}).values():
-            if m.get("id") == mention_id:
-                return m
-        return None
+        return DocFile(self.segment_path(seg), "archive").doc(mention_id)
+
+    def open_file(self) -> DocFile:
+        """The open file for lookups of a few mentions by id (see storage.DocFile)."""
+        return DocFile(self.open_path, "open")
 
     def iter_all(self) -> Iterator[Mention]:
         """Every stored mention once, open first, then history one segment at a time."""
@@ -545,18 +550,25 @@ class TinyStore:
         if not ids:
             return []
         wanted = set(ids)
-        found = [m for m in (self.open_mentions() if open_list is None else open_list) if m.get("id") in wanted]
+        if open_list is None:  # a few lookups in the open file's bytes, not the whole queue parsed
+            opened = self.open_file()
+            found = [m for m in (opened.doc(i) for i in dict.fromkeys(ids)) if m is not None]
+        else:
+            found = [m for m in open_list if m.get("id") in wanted]
         missing = wanted - {m["id"] for m in found}
         if missing:
             by_segment: dict[int, set[str]] = {}
+            shards: dict[int, dict] = {}
             for mid in missing:
-                idx = read_json(self.shard_path("index", shard_of(mid)), "index") or {}
-                seg = idx.get("ids", {}).get(mid)
+                number = shard_of(mid)
+                if number not in shards:
+                    shards[number] = (read_json(self.shard_path("index", number), "index") or {}).get("ids", {})
+                seg = shards[number].get(mid)
                 if isinstance(seg, int):
                     by_segment.setdefault(seg, set()).add(mid)
             for seg, mids in by_segment.items():
-                data = read_json(self.segment_path(seg), "archive") or {}
-                found += [m for m in data.get("mentions", {}).values() if m.get("id") in mids]
+                segment = DocFile(self.segment_path(seg), "archive")
+                found += [m for m in (segment.doc(i) for i in sorted(mids)) if m is not None]
         found.sort(key=lambda m: m.get("created_at") or "", reverse=True)
         return found[:limit]
 

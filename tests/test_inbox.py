@@ -169,8 +169,9 @@ def test_a_dm_is_answered_privately_unless_the_agent_switches_and_confirms(isola
             await until(pilot, lambda: type(app.screen).__name__ == "Composer")
             composer = app.screen
             assert composer.visibility == "private" and "PRIVATE MESSAGE" in screen_text(app)
-            await pilot.press(*"apologise", "enter")  # a saved reply written for public replies
-            assert composer.visibility == "private" and "goes privately" in composer.note
+            assert [t.name for t in composer.shown] == ["billing-dm"]  # only replies written to be private
+            await pilot.press("enter")
+            assert composer.visibility == "private"
             await pilot.press("ctrl+p")  # switch to public: asks first
             await until(pilot, lambda: type(app.screen).__name__ == "Confirm")
             await pilot.press("n")
@@ -195,7 +196,7 @@ def test_a_dm_is_answered_privately_unless_the_agent_switches_and_confirms(isola
     run(go())
     records = lines(sw("outbox", "--all", "--json")[1])
     assert [(r["mention_id"], r["visibility"], r["state"]) for r in records][0] == ("twitter:200", "private", "sent")
-    assert records[0]["text"] == "Hi @bob, I'm sorry about this. Could you DM us your account number? priya"
+    assert records[0]["text"].startswith("Hi bob, sorry about the bill. I've opened case CASE-")
     # the second reply needs --again in the library: refused, and the text kept as a draft
     assert len(records) == 1
     assert json.loads(sw("show", "twitter:200", "--json")[1])["draft"]["text"] == "Public answer, as you asked."

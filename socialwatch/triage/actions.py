@@ -136,10 +136,11 @@ class Actions:
         return list(templates.load(self.app.config.config_dir).values())
 
     def suggested(self, mention: dict) -> list[templates.Template]:
-        """The saved replies, those suiting the mention first."""
+        """The saved replies that fit the mention's channel, those whose tags suit it first."""
         found = templates.load(self.app.config.config_dir)
         first = templates.suggest(found, mention)
-        return first + [t for t in found.values() if t not in first]
+        fitting = templates.for_channel(found, mention)  # for a DM: only replies written to be private
+        return first + [t for t in fitting if t not in first]
 
     def fill(self, template: templates.Template, mention: dict) -> str:
         return templates.fill(template, templates.values_for(mention, self.agent, self.app.config.brand))

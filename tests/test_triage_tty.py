@@ -27,6 +27,7 @@ class Screen:
     def __init__(self, fd: int) -> None:
         self.fd = fd
         self.seen = b""
+        self.pos = 0
 
     def pump(self, seconds: float = 0.1) -> None:
         ready, _, _ = select.select([self.fd], [], [], seconds)
@@ -36,12 +37,16 @@ class Screen:
             except OSError:
                 pass
 
-    def wait_for(self, needle: bytes, timeout: float = 30.0) -> None:
-        """Wait until `needle` was written (a hang guard, not a speed target)."""
+    def wait_for(self, needle: bytes, timeout: float = 30.0) -> bytes:
+        """Wait until `needle` is written after the last match (a hang guard, not a speed target);
+        returns what was written up to it since the last match."""
         deadline = time.monotonic() + timeout
-        while needle not in self.seen:
+        while needle not in self.seen[self.pos:]:
             assert time.monotonic() < deadline, f"no {needle!r} on the terminal; saw: {self.seen[-600:]!r}"
             self.pump()
+        end = self.seen.index(needle, self.pos) + len(needle)
+        shown, self.pos = self.seen[self.pos:end], end
+        return shown
 
     def until(self, cond: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
         """Keep reading the terminal (so the program never blocks on it) until `cond()` holds."""

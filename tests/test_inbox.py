@@ -392,3 +392,21 @@ def test_triage_json_show_and_help_never_load_textual(isolated_home: pathlib.Pat
                  ["--help"], ["triage", "--help"]):
         done = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True, text=True, timeout=60)
         assert done.stderr.strip().splitlines()[-1] == "CLEAN", (args, done.stderr)
+
+
+def test_the_mouse_picks_mentions_and_views(isolated_home: pathlib.Path, tmp_path: pathlib.Path) -> None:
+    setup_store(isolated_home, tmp_path)
+    assert sw("--as", "priya", "assign", "twitter:300")[0] == 0
+
+    async def go() -> None:
+        app = make_app()
+        async with app.run_test(size=(80, 24)) as pilot:
+            await until(pilot, lambda: app.current == "twitter:100")
+            await pilot.click("#queue", offset=(20, 3))  # the third row (under the header)
+            await until(pilot, lambda: app.current == "twitter:300", what="the clicked row")
+            bar = app.screen.query_one("#views")
+            start, _, _ = next(span for span in bar.spans if span[2] == "mine")
+            await pilot.click("#views", offset=(start + 2, 0))
+            await until(pilot, lambda: app.inbox.view == "mine", what="the clicked view")
+            assert app.table.ids == ["twitter:300"]
+    run(go())

@@ -294,7 +294,8 @@ def test_hostile_text_is_shown_inert_and_huge_texts_are_clipped_in_the_list(isol
     run(go())
 
 
-def test_layout_stacked_at_80x24_side_by_side_when_wide(isolated_home: pathlib.Path, tmp_path: pathlib.Path) -> None:
+def test_layout_stacked_at_80x24_side_by_side_when_wide_and_no_color(isolated_home: pathlib.Path, tmp_path: pathlib.Path,
+                                                                     monkeypatch) -> None:
     setup_store(isolated_home, tmp_path)
 
     async def go(size: tuple[int, int]) -> tuple[bool, int, int]:
@@ -306,6 +307,11 @@ def test_layout_stacked_at_80x24_side_by_side_when_wide(isolated_home: pathlib.P
             return main.has_class("stacked"), app.table.region.x, app.pane.region.x
     stacked, table_x, pane_x = run(go((80, 24)))
     assert stacked and table_x == pane_x == 0
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = make_app()
+    assert app.no_color and app.ansi_color  # NO_COLOR honoured; the terminal's own ANSI colours otherwise
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    assert not make_app().no_color
     stacked, table_x, pane_x = run(go((140, 40)))
     assert not stacked and pane_x > table_x
 

@@ -115,7 +115,7 @@ def describe(entry: dict, replies: dict[str, dict] | None = None) -> str:
         channel = next((r.get("visibility") for r in replies_added if isinstance(r, dict)), None)
         detail = ", ".join(x for x in (safe(str(channel)) if channel else "", safe(str(record_id)) if record_id else "") if x)
         what = "replied" + (f" ({detail})" if detail else "")  # the text is on the reply's "started" line
-        handled |= {"replies", "first_response_at", "replied_by", "draft"}
+        handled |= {"replies", "first_response_at", "replied_by", "first_replied_by", "draft"}
     elif action == "claim":
         what = "claimed it"
         handled |= {"assignee", "assigned_at"}
@@ -138,13 +138,43 @@ def describe(entry: dict, replies: dict[str, dict] | None = None) -> str:
         what = {"resolve": "resolved it", "ignore": "ignored it", "reopen": "reopened it"}[action]
         if "status" in after:
             what += f" (status {value(before.get('status'))} → {value(after.get('status'))})"
-        handled |= {"status", "resolved_at"}
+        handled |= {"status", "resolved_at", "resolved_by"}
+    elif action.startswith("csat-"):
+        what, done = _survey(action.removeprefix("csat-"), entry, before, after)
+        handled |= done
     else:
         what = safe(action)
-    rest = _changes(before, after, handled | {"resolved_at", "assigned_at"})
+    survey = after.get("csat_survey") if "csat_survey" not in handled else None
+    if isinstance(survey, dict) and survey.get("state") == "due":
+        handled.add("csat_survey")
+        what += f"; satisfaction survey due at {when(survey.get('due_at'))}"
+    rest = _changes(before, after, handled | {"resolved_at", "assigned_at", "resolved_by", "first_replied_by"})
     if rest:
         what += "; " + ", ".join(rest)
     return what + case
+
+
+def _survey(step: str, entry: dict, before: dict, after: dict) -> tuple[str, set[str]]:
+    """A satisfaction survey's step (csat.py), in words."""
+    survey = after.get("csat_survey") if isinstance(after.get("csat_survey"), dict) else {}
+    record = safe(str(entry.get("record") or survey.get("record") or ""))
+    if step == "answer":
+        answer = after.get("csat") if isinstance(after.get("csat"), dict) else {}
+        from socialwatch.views import csat_score
+
+        what = f"the customer answered the satisfaction survey: {csat_score(answer)}"
+        if answer.get("comment"):
+            what += f" {quoted(answer['comment'])}"
+        if entry.get("reopened"):
+            what += " (not satisfied: the case is reopened)"
+        return what, {"csat", "csat_survey", "status", "resolved_at", "followups", "reopened", "last_customer_activity"}
+    words = {"sending": f"sending the satisfaction survey {record}", "sent": f"satisfaction survey {record} sent",
+             "failed": f"satisfaction survey {record} failed", "unknown": f"satisfaction survey {record}: outcome unknown"}
+    what = words.get(step, f"satisfaction survey {safe(step)}")
+    reason = survey.get("reason") or survey.get("error")
+    if reason:
+        what += f": {safe(str(reason))}"
+    return what, {"csat_survey"}
 
 
 def lines(entries: Iterable[dict], replies: dict[str, dict] | None = None) -> list[str]:

@@ -92,8 +92,12 @@ def context(store: Any, mention: dict, *, limit: int = 20, open_list: list[dict]
     print under a mention."""
     from socialwatch.errors import SocialwatchError
 
-    history = store.author_history((mention.get("author") or {}).get("handle"), exclude=mention["id"], limit=limit,
-                                   open_list=open_list)
+    # The case's own members are its thread, not the customer's other business: leave them out
+    # of the history (a follow-up is usually the same author's newest mention).
+    members = {mention["id"], mention.get("case_id"), *(mention.get("followups") or [])} - {None}
+    history = store.author_history((mention.get("author") or {}).get("handle"), exclude=mention["id"],
+                                   limit=limit + len(members), open_list=open_list)
+    history = [m for m in history if m.get("id") not in members and m.get("case_id") not in members][:limit]
     thread = []
     for fid in mention.get("followups") or []:
         try:
@@ -201,32 +205,41 @@ def _same_author(a: dict, b: dict) -> bool:
 
 def join_threads(s: Any, mentions: list[dict], new_ids: list[str]) -> list[str]:
     """Attach newly stored follow-ups to their case (inside the storing session); returns the
-    ids of the cases that changed."""
+    ids of the cases that changed. Answers to a satisfaction survey are taken first (csat.py)."""
+    from socialwatch.csat import take_answers
+
     fresh = set(new_ids)
+    answers = take_answers(s, mentions, new_ids)
     changed = []
     for m in mentions:
-        if m["id"] not in fresh or not (m.get("in_reply_to") or m.get("conversation_id")):
+        if m["id"] not in fresh or m["id"] in answers or not (m.get("in_reply_to") or m.get("conversation_id")):
             continue
         root = _root_of(s, m)
         if root is None or root["id"] == m["id"] or not _same_author(root, m):
             continue
-        m = s.get(m["id"]) or m
-        m["case_id"] = root["id"]
-        if root.get("assignee") and model.is_open(m):
-            _assigned(m, root["assignee"], root.get("assigned_at"))
-        s.put(m)
-        followups = list(root.get("followups") or [])
-        if m["id"] not in followups:
-            followups.append(m["id"])
-        root["followups"] = followups
-        root["last_customer_activity"] = m.get("created_at")
-        if root.get("status") == "pending":
-            root["status"] = "open"
-        elif root.get("status") in model.CLOSED_STATUSES:
-            root["status"] = "open"
-            root["resolved_at"] = None
-            root["reopened"] = int(root.get("reopened") or 0) + 1
-        recompute(s, root)
-        s.put(root)
+        attach_followup(s, root, s.get(m["id"]) or m)
         changed.append(root["id"])
     return changed
+
+
+def attach_followup(s: Any, root: dict, m: dict) -> None:
+    """Make `m` a follow-up of the case `root` (both stored): it takes the case's assignee, the
+    root lists it and recomputes the case's priority, and the case reopens (pending -> open;
+    resolved/ignored -> open, counted as a reopen)."""
+    m["case_id"] = root["id"]
+    if root.get("assignee") and model.is_open(m):
+        _assigned(m, root["assignee"], root.get("assigned_at"))
+    s.put(m)
+    followups = list(root.get("followups") or [])
+    if m["id"] not in followups:
+        followups.append(m["id"])
+    root["followups"] = followups
+    root["last_customer_activity"] = m.get("created_at")
+    if root.get("status") == "pending":
+        root["status"] = "open"
+    elif root.get("status") in model.CLOSED_STATUSES:
+        root["status"] = "open"
+        root["resolved_at"] = None
+        root["reopened"] = int(root.get("reopened") or 0) + 1
+    recompute(s, root)
+    s.put(root)

@@ -149,6 +149,7 @@ def poll(state: State, sources: tuple[str, ...], since: str | None, wait: bool, 
             )
         new_ids += report.new_ids
     _run_alerts(app, new_ids)
+    _send_surveys(app)
     if misconfigured:
         sys.exit(2)
     if failed:
@@ -181,6 +182,21 @@ def _read_only() -> None:
     import gc
 
     gc.disable()
+
+
+def _send_surveys(app: Any) -> None:
+    """Satisfaction surveys that became due (the daemon sends them itself); never fails the poll."""
+    from socialwatch import csat
+    from socialwatch.render import safe
+
+    try:
+        if csat.settings(app.config) is None:
+            return
+        for result in csat.send_due(app):
+            if result.state in ("failed", "unknown"):
+                click.echo(safe(f"Warning: csat survey for {result.case}: {result.state}: {result.detail}"), err=True)
+    except SocialwatchError as exc:
+        click.echo(f"Warning: csat surveys: {exc}", err=True)
 
 
 # ---- triage -------------------------------------------------------------------------------------
@@ -400,15 +416,15 @@ def _template_text(state: State, mention: dict, name: str, variables: dict[str, 
 @click.option("--text", "-m", help="Reply with this text.")
 @click.option("--template", "-t", "template", metavar="NAME", help="Reply with this saved reply.")
 @click.option("--var", "variables", multiple=True, metavar="NAME=VALUE", help="A value for a custom placeholder.")
-@click.option("--public", "visibility", flag_value="public", help="Reply in public (default for public mentions).")
-@click.option("--private", "visibility", flag_value="private", help="Reply by private message (default for DMs).")
+@click.option("--public", "public", is_flag=True, help="Reply in public (default for public mentions).")
+@click.option("--private", "private", is_flag=True, help="Reply by private message (default for DMs).")
 @click.option("--resolve", is_flag=True, help="Resolve the mention once the reply is sent.")
 @click.option("--again", is_flag=True, help="Send although a reply to this mention was already sent.")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--json", "as_json", is_flag=True, help="Print the outbox record as JSON.")
 @pass_state
 def reply(state: State, mention_id: str, text: str | None, template: str | None, variables: tuple[str, ...],
-          visibility: str | None, resolve: bool, again: bool, yes: bool, as_json: bool) -> None:
+          public: bool, private: bool, resolve: bool, again: bool, yes: bool, as_json: bool) -> None:
     """Send a reply to a mention, exactly once: the saved draft, --text or --template.
 
     Two agents replying at once: one wins, the other is told who replied. A second reply to a
@@ -422,6 +438,9 @@ def reply(state: State, mention_id: str, text: str | None, template: str | None,
     app = state.app
     if text and template:
         raise click.UsageError("use either --text or --template")
+    if public and private:
+        raise click.UsageError("use either --public or --private, not both")
+    visibility = "public" if public else "private" if private else None
     mention = app.store.get(mention_id)
     tpl_name = None
     suggested = suggested_by = None
@@ -957,18 +976,27 @@ def health(state: State, as_json: bool, fmt: str, backlog: bool, need_daemon: bo
 @click.option("--format", "fmt", type=click.Choice(["csv", "jsonl", "xlsx"]), default="csv", show_default=True)
 @click.option("--columns", metavar="A,B,...", help="CSV/XLSX columns to write, in this order (see --list-columns).")
 @click.option("--list-columns", is_flag=True, help="List the columns with their meaning and exit.")
-@click.option("--bom", is_flag=True, help="Start the CSV with a UTF-8 byte-order mark (for Excel).")
+@click.option("--for", "mode", type=click.Choice(["excel", "analysis"]), default="excel", show_default=True,
+              help="excel: BOM, dates Excel reads, formulas neutralised. analysis: raw text and ISO dates for "
+                   "pandas or BI tools (not for opening in a spreadsheet).")
+@click.option("--timezone", "zone", default="UTC", show_default=True, metavar="ZONE",
+              help="Time zone of the dates of --for excel and XLSX: an IANA name, or 'policy' for [sla] timezone.")
+@click.option("--bom", is_flag=True, help="Start the CSV with a UTF-8 byte-order mark (always there with --for excel).")
 @click.option("--since", metavar="AGE|DATE", help="Only mentions posted since (e.g. 7d or 2026-11-01).")
 @click.option("--until", metavar="AGE|DATE", help="Only mentions posted before.")
 @click.option("--complaints", is_flag=True, help="Only complaints (negative or angry).")
 @queue_filters
 @pass_state
-def export(state: State, output: str | None, fmt: str, columns: str | None, list_columns: bool, bom: bool,
-           since: str | None, until: str | None, complaints: bool, **filters: Any) -> None:
-    """Export mentions (open and closed) to CSV, JSON lines or XLSX, spreadsheet-safe.
+def export(state: State, output: str | None, fmt: str, columns: str | None, list_columns: bool, mode: str,
+           zone: str, bom: bool, since: str | None, until: str | None, complaints: bool, **filters: Any) -> None:
+    """Export mentions (open and closed) to CSV, JSON lines or XLSX.
 
-    Cells that a spreadsheet would run as a formula (starting with = + - @ TAB CR) are prefixed
-    with a quote. Streams with bounded memory; a progress bar only on a terminal.
+    CSV --for excel (the default): UTF-8 with a byte-order mark, dates as YYYY-MM-DD HH:MM:SS
+    (UTC, or --timezone), and cells a spreadsheet would run as a formula (starting with
+    = + - @ TAB CR) prefixed with a quote. --for analysis: the texts as stored and ISO 8601 UTC
+    dates, for pandas and BI tools; not for opening in a spreadsheet. XLSX cells are typed (text,
+    numbers, dates), so nothing needs a quote. Streams with bounded memory; a progress bar only
+    on a terminal.
     """
     from socialwatch import export as ex
     from socialwatch import poller, queue
@@ -982,12 +1010,13 @@ def export(state: State, output: str | None, fmt: str, columns: str | None, list
     cols = ex.choose_columns(columns)
     filters["since"] = poller.since_option(since)
     filters["until"] = poller.since_option(until)
+    ctx = _export_context(app, zone, cols) if fmt != "jsonl" else None
     chosen = ex.select(app.store.iter_all(), queue.Filters.from_options(filters), complaints)
     if fmt == "xlsx":
         if not output:
             raise click.UsageError("XLSX needs --output FILE")
-        n = ex.write_xlsx(chosen, output, cols)
-        click.echo(f"Exported {n} mentions to {output}", err=True)
+        n = ex.write_xlsx(chosen, output, cols, ctx)
+        click.echo(f"Exported {n} mention{'' if n == 1 else 's'} to {output}", err=True)
         return
     bar = None
     tick = None
@@ -1000,7 +1029,7 @@ def export(state: State, output: str | None, fmt: str, columns: str | None, list
     def write(out: Any) -> int:
         if fmt == "jsonl":
             return ex.write_jsonl(chosen, out, tick)
-        return ex.write_csv(chosen, out, cols, bom=bom, tick=tick)
+        return ex.write_csv(chosen, out, cols, bom=bom, tick=tick, mode=mode, ctx=ctx)
 
     try:
         if output:
@@ -1011,15 +1040,42 @@ def export(state: State, output: str | None, fmt: str, columns: str | None, list
         if bar is not None:
             bar.__exit__(None, None, None)
     if output:
-        click.echo(f"Exported {n} mentions to {output}", err=True)
+        click.echo(f"Exported {n} mention{'' if n == 1 else 's'} to {output}", err=True)
+
+
+def _export_context(app: Any, zone: str, columns: list[str]) -> Any:
+    """What the appended export columns need: the SLA policy, older replies' texts, the dates' zone."""
+    from datetime import UTC
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    from socialwatch import export as ex
+    from socialwatch import sla
+
+    policy = sla.policy(app.config.table("sla"), str(app.config.path))
+    if zone == "policy":
+        tz = policy.tz
+    elif zone.upper() == "UTC":
+        tz = UTC
+    else:
+        try:
+            tz = ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise click.BadParameter(f"unknown time zone {zone!r} (an IANA name such as Europe/London, or 'policy')",
+                                     param_hint="--timezone") from None
+    texts = {}
+    if "reply_text" in columns:
+        texts = {r["id"]: r.get("text") or "" for r in app.store.replies(("sent",)) if r.get("kind") != "csat"}
+    return ex.Context(policy=policy, reply_texts=texts, tz=tz)
 
 
 def _attach_report() -> None:
+    from socialwatch.cli_csat import csat_cmd
     from socialwatch.cli_db import db
     from socialwatch.cli_report import report
 
     cli.add_command(report)
     cli.add_command(db)
+    cli.add_command(csat_cmd)
 
 
 _attach_report()

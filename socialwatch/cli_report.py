@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 DIMENSIONS = ("source", "agent", "tag", "brand")
+NO_LIMIT = 100_000
 
 
 def _instant(value: str | None, option: str) -> datetime | None:
@@ -36,12 +37,15 @@ def _instant(value: str | None, option: str) -> datetime | None:
 @click.pass_obj
 def report(state: Any, since: str, until: str | None, dimensions: tuple[str, ...], sources: tuple[str, ...],
            tags: tuple[str, ...], as_json: bool, html_path: str | None) -> None:
-    """KPIs over a period: volume, sentiment, first response, SLA, resolution, FCR, backlog.
+    """KPIs over a period, against the previous period of the same length.
 
-    Overall and by source, agent, tag and brand, with the busiest hours, spikes, complaint
-    themes and repeat complainers. First-response and resolution times are in business time
-    (the [sla] table of the config). Prints terminal tables, or one JSON object with --json;
-    --html FILE writes a report for managers that opens in any browser without the network.
+    Volume, sentiment, first response, SLA (with the targets and business hours in force),
+    resolution, FCR, CSAT, backlog; overall and by source, agent, tag and brand; what each
+    agent did (from the audit log); a weekly trend (--since 12w for a quarter); spikes against
+    the same hour in earlier weeks; complaint themes and repeat complainers. First-response and
+    resolution times are in business time (the [sla] table of the config). Prints terminal
+    tables, or one JSON object with --json; --html FILE writes a report for managers, with trend
+    charts and the definition of every number, that opens in any browser without the network.
     """
     from socialwatch import kpi, model, sla
     from socialwatch.errors import UsageError
@@ -62,6 +66,7 @@ def report(state: Any, since: str, until: str | None, dimensions: tuple[str, ...
         brand_terms=[*(brand.get("handles") or []), *(brand.get("keywords") or [])],
         by=list(dict.fromkeys(dimensions)) or list(DIMENSIONS),
         keep=filters.matches,
+        audit=app.store.audit_entries(),
     )
     _emit(kpis, as_json, html_path)
 
@@ -78,6 +83,8 @@ def _emit(kpis: dict, as_json: bool, html_path: str | None) -> None:
 
         json_line(kpis)
     elif not html_path:
+        from socialwatch.output import is_tty
         from socialwatch.report import text_report
 
-        click.echo(text_report(kpis))
+        # tables fit the terminal; in a pipe or a file nothing is cut
+        click.echo(text_report(kpis, width=None if is_tty() else NO_LIMIT))

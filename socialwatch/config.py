@@ -40,6 +40,7 @@ TOP_LEVEL: dict[str, type] = {
     "daemon": dict,
     "export": dict,
     "triage": dict,
+    "csat": dict,
 }
 
 STORE_KEYS: dict[str, Any] = {"backend": str, "path": str, "url": str, "pool_size": int}

@@ -1,11 +1,20 @@
-"""`socialwatch export`: mentions to CSV (spreadsheet-safe) or JSON lines, streamed.
+"""`socialwatch export`: mentions to CSV, JSON lines or XLSX, streamed.
 
 CSV columns are documented in `COLUMNS` and stable across versions (new columns are only ever
-appended). Spreadsheet safety follows the OWASP CSV-injection rule: a cell that starts with
-`=`, `+`, `-`, `@`, TAB or CR is prefixed with a single quote so that no spreadsheet runs it as
-a formula; plain numbers (such as a compound of -0.54) are data and stay as they are. Text with
-commas, quotes, newlines and any Unicode round-trips through Python's csv reader; `--bom` adds a
-UTF-8 byte-order mark so that Excel opens the file as UTF-8.
+appended). A CSV is written for one of two readers (`--for`):
+
+* `excel` (the default): for opening in a spreadsheet. UTF-8 with a byte-order mark (Excel on
+  Windows needs it to read "£" or "é"), dates as `YYYY-MM-DD HH:MM:SS` (which Excel reads as
+  dates; in UTC unless `--timezone` says otherwise), and the OWASP CSV-injection rule: a cell
+  that starts with `=`, `+`, `-`, `@`, TAB or CR is prefixed with a single quote so that no
+  spreadsheet runs it as a formula; plain numbers (such as a compound of -0.54) stay as they are.
+* `analysis`: for pandas, R, BI tools and scripts. The texts exactly as stored (no quote added),
+  ISO 8601 UTC dates (`2026-12-04T13:13:46Z`), no byte-order mark unless `--bom`. Not for opening
+  in a spreadsheet: a text starting with "=" would be run as a formula there.
+
+Text with commas, quotes, newlines and any Unicode round-trips through Python's csv reader in
+both. XLSX (`--format xlsx`) types every cell: text cells are strings (never formulas, so no quote
+is needed), numbers are numbers, dates are Excel dates (UTC unless `--timezone`), flags booleans.
 
 The export streams: the open queue, then the closed history one archive segment at a time, so
 memory stays bounded however large the store is.
@@ -16,6 +25,8 @@ from __future__ import annotations
 import csv
 import re
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC
 from typing import IO, Any
 
 import orjson
@@ -80,7 +91,81 @@ COLUMNS: dict[str, tuple[Callable[[dict], Any], str]] = {
     "conversation_id": (lambda m: m.get("conversation_id"), "thread id"),
     "in_reply_to": (lambda m: m.get("in_reply_to"), "the post it answers"),
     "fetched_at": (lambda m: m.get("fetched_at"), "stored (UTC)"),
+    # ---- appended for issue #19 (managers' spreadsheets)
+    "first_response_seconds": (lambda m, ctx=None: first_response_seconds(m, ctx),
+                               "first response time in seconds of business time ([sla]), as the report counts it"),
+    "first_replied_by": (lambda m, ctx=None: first_replied_by(m), "agent who sent the first reply"),
+    "reply_text": (lambda m, ctx=None: reply_text(m, ctx), "the replies sent through socialwatch, oldest first"),
+    "resolved_by": (lambda m, ctx=None: m.get("resolved_by"), "agent who resolved or ignored it"),
+    "csat_score": (lambda m, ctx=None: (m.get("csat") or {}).get("score"),
+                   "satisfaction survey answer: 1-5, or 1 (yes) / 0 (no) on the yes-no scale"),
+    "csat_scale": (lambda m, ctx=None: (m.get("csat") or {}).get("scale"), "1-5 or yes-no"),
+    "csat_comment": (lambda m, ctx=None: (m.get("csat") or {}).get("comment"), "the customer's comment with the answer"),
+    "notes": (lambda m, ctx=None: notes_text(m), "internal notes, one per line: AGENT: TEXT"),
 }
+#: Columns holding an instant (written as Excel dates, or ISO 8601 UTC for analysis).
+DATE_COLUMNS = frozenset({"created_at", "first_response_at", "resolved_at", "fetched_at"})
+#: Columns appended for issue #19: their getters take the export's context.
+CONTEXT_COLUMNS = ("first_response_seconds", "first_replied_by", "reply_text", "resolved_by", "csat_score", "csat_scale",
+                   "csat_comment", "notes")
+MODES = ("excel", "analysis")
+EXCEL_DATE = "%Y-%m-%d %H:%M:%S"
+#: Excel's longest cell text.
+XLSX_MAX_TEXT = 32_767
+
+
+@dataclass
+class Context:
+    """What the appended columns need beyond the mention: the SLA policy (business time), the
+    texts of replies recorded before mentions kept them, the time zone of Excel dates."""
+
+    policy: Any = None
+    reply_texts: dict[str, str] = field(default_factory=dict)
+    tz: Any = UTC
+
+    def elapsed(self, start: str, end: str) -> float | None:
+        from socialwatch.model import parse_time
+        from socialwatch.sla import Policy
+
+        try:
+            a, b = parse_time(start), parse_time(end)
+        except ValueError:
+            return None
+        return (self.policy or Policy()).elapsed(a, b).total_seconds()
+
+
+def first_response_seconds(m: dict, ctx: Context | None = None) -> int | None:
+    created, answered = m.get("created_at"), m.get("first_response_at")
+    if not created or not answered:
+        return None
+    seconds = (ctx or Context()).elapsed(created, answered)
+    return None if seconds is None else int(round(seconds))
+
+
+def first_replied_by(m: dict) -> Any:
+    if m.get("first_replied_by"):
+        return m["first_replied_by"]
+    replies = m.get("replies")
+    if isinstance(replies, list) and replies and isinstance(replies[0], dict):
+        return replies[0].get("agent")
+    return None
+
+
+def reply_text(m: dict, ctx: Context | None = None) -> str | None:
+    texts = []
+    known = ctx.reply_texts if ctx is not None else {}
+    for r in m.get("replies") or []:
+        if not isinstance(r, dict):
+            continue
+        text = r.get("text") or known.get(str(r.get("record")))
+        if text:
+            texts.append(str(text))
+    return "\n\n".join(texts) or None
+
+
+def notes_text(m: dict) -> str | None:
+    lines = [f"{n.get('agent')}: {n.get('text')}" for n in m.get("notes") or [] if isinstance(n, dict)]
+    return "\n".join(lines) or None
 
 DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
 _NUMBER = re.compile(r"-?\d+(\.\d+)?([eE][-+]?\d+)?")
@@ -124,7 +209,7 @@ def select(mentions: Iterable[dict], filters: Filters, complaints: bool = False)
             yield m
 
 
-def _full_row(m: dict) -> list[Any]:
+def _full_row(m: dict, ctx: Context | None = None) -> list[Any]:
     """Every column of `COLUMNS`, in order, in one pass (the hot loop of a large export)."""
     a = m.get("author") or {}
     sc = m.get("score") or {}
@@ -147,7 +232,15 @@ def _full_row(m: dict) -> list[Any]:
         m.get("first_response_at"), m.get("resolved_at"), len(m.get("replies") or []), x.get("likes"),
         x.get("reposts"), x.get("replies"), x.get("quotes"), m.get("conversation_id"), m.get("in_reply_to"),
         m.get("fetched_at"),
+        *_appended(m, ctx),
     ]
+
+
+def _appended(m: dict, ctx: Context | None) -> list[Any]:
+    """The columns appended for issue #19, in COLUMNS order."""
+    answer = m.get("csat") or {}
+    return [first_response_seconds(m, ctx), first_replied_by(m), reply_text(m, ctx), m.get("resolved_by"),
+            answer.get("score"), answer.get("scale"), answer.get("comment"), notes_text(m)]
 
 
 def _bool(value: Any) -> Any:
@@ -161,24 +254,50 @@ def _quote(text: str) -> str:
     return text if _NUMBER.fullmatch(text) else "'" + text
 
 
+def excel_date(value: Any, tz: Any = UTC) -> Any:
+    """'2026-12-04T13:13:46Z' -> '2026-12-04 13:13:46' (in `tz`); other values unchanged."""
+    if value.__class__ is not str or not value:
+        return value
+    if tz is UTC and len(value) == 20 and value[10] == "T" and value[19] == "Z":
+        return value[:10] + " " + value[11:19]
+    from socialwatch.model import parse_time
+
+    try:
+        return parse_time(value).astimezone(tz).strftime(EXCEL_DATE)
+    except ValueError:
+        return value
+
+
 def write_csv(mentions: Iterable[dict], out: IO[str], columns: list[str], bom: bool = False,
-              tick: Callable[[], None] | None = None) -> int:
-    if bom:
+              tick: Callable[[], None] | None = None, mode: str = "excel", ctx: Context | None = None) -> int:
+    """Write the CSV for `mode` (excel or analysis, see the module docstring); the number of rows."""
+    if mode not in MODES:
+        raise ValueError(f"unknown mode {mode!r}")
+    excel = mode == "excel"
+    ctx = ctx or Context()
+    if bom or excel:
         out.write("\ufeff")
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(columns)
     names = list(COLUMNS)
     every = columns == names
     positions = [names.index(c) for c in columns]
+    dates = [i for i, c in enumerate(columns) if c in DATE_COLUMNS]
+    tz = ctx.tz
     n = 0
     for m in mentions:
-        row = _full_row(m)
+        row = _full_row(m, ctx)
         if not every:
             row = [row[i] for i in positions]
-        # `neutralise`, inlined for the hot loop: None is empty, strings that a spreadsheet would run
-        # get a quote, numbers go to the csv module as they are (bools are already words)
-        writer.writerow(["" if v is None else _quote(v) if v.__class__ is str and v and v[0] in _FIRST else v
-                         for v in row])
+        if excel:
+            for i in dates:
+                row[i] = excel_date(row[i], tz)
+            # `neutralise`, inlined for the hot loop: None is empty, strings that a spreadsheet would run
+            # get a quote, numbers go to the csv module as they are (bools are already words)
+            writer.writerow(["" if v is None else _quote(v) if v.__class__ is str and v and v[0] in _FIRST else v
+                             for v in row])
+        else:
+            writer.writerow(["" if v is None else v for v in row])
         n += 1
         if tick is not None:
             tick()
@@ -197,8 +316,9 @@ def write_jsonl(mentions: Iterable[dict], out: IO[str], tick: Callable[[], None]
     return n
 
 
-def write_xlsx(mentions: Iterable[dict], path: str, columns: list[str]) -> int:
-    """An Excel workbook (xlsxwriter, a dependency imported only here); text cells are written as text."""
+def write_xlsx(mentions: Iterable[dict], path: str, columns: list[str], ctx: Context | None = None) -> int:
+    """An Excel workbook (xlsxwriter, a dependency imported only here) whose cells are typed: text as
+    strings (never formulas: no quote needed), numbers as numbers, instants as dates, flags as booleans."""
     try:
         import xlsxwriter  # type: ignore[import-not-found]
     except ImportError:
@@ -207,17 +327,40 @@ def write_xlsx(mentions: Iterable[dict], path: str, columns: list[str]) -> int:
         raise UsageError("XLSX export needs the xlsxwriter package, which installing socialwatch brings along and "
                          "is missing here: run `pip install xlsxwriter` in socialwatch's environment (or reinstall "
                          "socialwatch); --format csv works without it") from None
-    workbook = xlsxwriter.Workbook(path, {"strings_to_formulas": False, "strings_to_urls": False})
+    from socialwatch.model import parse_time
+
+    ctx = ctx or Context()
+    workbook = xlsxwriter.Workbook(path, {"strings_to_formulas": False, "strings_to_urls": False,
+                                          "strings_to_numbers": False, "constant_memory": True})
     sheet = workbook.add_worksheet("mentions")
-    sheet.write_row(0, 0, columns)
-    getters = [COLUMNS[c][0] for c in columns]
+    bold = workbook.add_format({"bold": True})
+    date_format = workbook.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
+    sheet.write_row(0, 0, columns, bold)
+    sheet.freeze_panes(1, 0)
+    for col, name in enumerate(columns):
+        sheet.set_column(col, col, 20 if name in DATE_COLUMNS else 40 if name in ("text", "reply_text", "notes") else 14)
+    names = list(COLUMNS)
+    positions = [names.index(c) for c in columns]
+    is_date = [c in DATE_COLUMNS for c in columns]
     n = 0
     for n, m in enumerate(mentions, 1):
-        for col, g in enumerate(getters):
-            value = g(m)
-            if isinstance(value, (int, float)) and not isinstance(value, bool):
+        full = _full_row(m, ctx)
+        for col, i in enumerate(positions):
+            value = full[i]
+            if value is None or value == "":
+                continue
+            if is_date[col]:
+                try:
+                    when = parse_time(value).astimezone(ctx.tz).replace(tzinfo=None)
+                except ValueError:
+                    sheet.write_string(n, col, str(value))
+                    continue
+                sheet.write_datetime(n, col, when, date_format)
+            elif value in ("true", "false") and columns[col] in ("author_verified", "angry", "viral"):
+                sheet.write_boolean(n, col, value == "true")
+            elif isinstance(value, (int, float)) and not isinstance(value, bool):
                 sheet.write_number(n, col, value)
             else:
-                sheet.write_string(n, col, neutralise(value) if value is not None else "")
+                sheet.write_string(n, col, str(value)[:XLSX_MAX_TEXT])
     workbook.close()
     return n

@@ -126,7 +126,8 @@ def choose_visibility(mention: dict, requested: str | None = None, suggested: st
 
 
 def _records_for(s: Any, mention_id: str) -> list[dict]:
-    return s.replies_for(mention_id)
+    """The mention's reply records (satisfaction surveys are not replies)."""
+    return [r for r in s.replies_for(mention_id) if r.get("kind") != "csat"]
 
 
 def send(app: App, mention_id: str, text: str, *, visibility: str | None = None, again: bool = False,
@@ -234,11 +235,20 @@ def _settle(app: App, record: dict, state: str, **fields: Any) -> Outcome:
         mention = s.get_in_case(record["mention_id"])
         entries = [audit.entry(record["agent"], f"reply-{state}", record["mention_id"], None, None, record=record["id"],
                                error=updated.get("error"))]
-        if state == "sent" and mention is not None:
+        if mention is not None and record.get("kind") == "csat":  # a satisfaction survey, not a reply
+            from socialwatch import csat
+
+            st = _csat_settings(app)
+            entries = csat.settled(s, mention, updated, state, now, st.expires if st else None)
+        elif state == "sent" and mention is not None:
             from socialwatch.cases import sync
 
             before = copy.deepcopy(mention)
             _apply_sent(mention, updated, now)
+            if mention.get("status") != before.get("status"):
+                from socialwatch.workflow import status_changed
+
+                status_changed(s, _AsAgent(app, record["agent"]), before, mention)
             s.put(mention)
             case_entries = sync(s, record["agent"], "replied", before, mention)  # assignee, closing: the whole case
             entries.append(audit.entry(record["agent"], "replied", mention["id"], before, mention, record=record["id"]))
@@ -247,11 +257,30 @@ def _settle(app: App, record: dict, state: str, **fields: Any) -> Outcome:
     return Outcome(record=updated, mention=mention)
 
 
+class _AsAgent:
+    """The app seen as the agent who sent a reply (whoever settles it, e.g. `outbox reconcile`)."""
+
+    def __init__(self, app: App, agent: str) -> None:
+        self.config = app.config
+        self.agent = agent
+
+
+def _csat_settings(app: App) -> Any:
+    from socialwatch import csat
+
+    try:
+        return csat.settings(app.config)
+    except ConfigError:
+        return None
+
+
 def _apply_sent(mention: dict, record: dict, now: str) -> None:
-    mention["first_response_at"] = mention.get("first_response_at") or now
+    if not mention.get("first_response_at"):
+        mention["first_response_at"] = now
+        mention["first_replied_by"] = record["agent"]
     replies = list(mention.get("replies") or [])
     replies.append({"record": record["id"], "at": now, "agent": record["agent"], "visibility": record["visibility"],
-                    "reply_id": record.get("reply_id"), "url": record.get("url")})
+                    "reply_id": record.get("reply_id"), "url": record.get("url"), "text": record.get("text")})
     mention["replies"] = replies
     mention["replied_by"] = record["agent"]
     draft = mention.get("draft") or {}

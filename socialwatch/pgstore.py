@@ -290,6 +290,20 @@ class PgSession(SessionBase):
     def state_prune(self, namespace: str, before: str) -> None:
         self.conn.execute("DELETE FROM state WHERE namespace = %s AND key < %s", (namespace, before))
 
+    def state_claim(self, namespace: str, key: str) -> dict | None:
+        """The document locked for this transaction; None if absent or another session holds it
+        (FOR UPDATE SKIP LOCKED: senders draining a queue never wait on each other)."""
+        return self._doc("SELECT doc, raw FROM state WHERE namespace = %s AND key = %s FOR UPDATE SKIP LOCKED",
+                         (namespace, _text(key)))
+
+    def state_all(self, namespace: str) -> dict[str, dict]:
+        """Every document of a namespace, by key (not locked)."""
+        rows = self.conn.execute("SELECT key, doc, raw FROM state WHERE namespace = %s ORDER BY key", (namespace,)).fetchall()
+        return {k: decode(d, r) for k, d, r in rows}
+
+    def state_delete(self, namespace: str, key: str) -> None:
+        self.conn.execute("DELETE FROM state WHERE namespace = %s AND key = %s", (namespace, _text(key)))
+
     # ---- outbox ---------------------------------------------------------------------------
     def replies_for(self, mention_id: str) -> list[dict]:
         rows = self.conn.execute("SELECT doc, raw FROM outbox WHERE mention_id = %s ORDER BY created_at, id FOR UPDATE",

@@ -105,6 +105,9 @@ class Daemon:
         app.config  # noqa: B018 - load and validate the file
         app.scorer  # noqa: B018 - load and validate [scoring] now
         alerts.Alerter(app)  # validate [alerts]
+        from socialwatch import csat
+
+        csat.settings(app.config)  # validate [csat]
         problems = {}
         for name in app.config.enabled_sources():
             problem = poller.source_problem(app, name)
@@ -140,6 +143,7 @@ class Daemon:
         self._config_digest = self._digest()
         self.failures.clear()
         self._schedule()
+        self._schedule_surveys()
         log(logging.INFO, "configuration reloaded", reason=reason, sources=",".join(self.app.config.enabled_sources()))
         return True
 
@@ -209,6 +213,36 @@ class Daemon:
             log(logging.WARNING, f"poll {name}: gap", source=name, note=gap)
         self._alert(report.new_ids)
         self._trim()
+
+    def _schedule_surveys(self) -> None:
+        """The job that sends due satisfaction surveys ([csat] check_every), when CSAT is on."""
+        from socialwatch import csat
+
+        st = csat.settings(self.app.config)
+        try:
+            self.scheduler.remove_job("csat")
+        except Exception:  # (none yet)
+            pass
+        if st is None:
+            return
+        every = st.check_every.total_seconds()
+        self.scheduler.add_job(self.survey_job, "interval", seconds=every, id="csat", max_instances=1, coalesce=True,
+                               misfire_grace_time=max(int(every), 1), next_run_time=datetime.now(UTC))
+
+    def survey_job(self) -> None:
+        """Send the surveys that are due; each one exactly once (see csat.py), logged."""
+        if self.stopping.is_set():
+            return
+        try:
+            from socialwatch import csat
+
+            for result in csat.send_due(self.app):
+                if result.state == "taken":
+                    continue
+                level = logging.WARNING if result.state in ("failed", "unknown") else logging.INFO
+                log(level, f"csat survey {result.state}", case=result.case, detail=result.detail, record=result.record)
+        except Exception as exc:  # a bug or a store problem must not kill the daemon
+            log(logging.ERROR, "csat surveys failed", error=f"{type(exc).__name__}: {exc}")
 
     def _isolate(self) -> bool:
         """Poll in forked children (the default), unless `[daemon] isolate = false`."""
@@ -338,6 +372,7 @@ class Daemon:
         self._schedule()
         self.scheduler.add_job(self.housekeeping, "interval", seconds=WATCH_EVERY, id="housekeeping", max_instances=1,
                                coalesce=True, misfire_grace_time=int(WATCH_EVERY))
+        self._schedule_surveys()
         signal.signal(signal.SIGHUP, self._hup)
         log(logging.INFO, "socialwatch daemon started", sources=",".join(sources),
             config=str(self.app.config.path))

@@ -873,7 +873,7 @@ class Scorer:
             per_hour = engagements / (age if age > MIN_VELOCITY_HOURS else MIN_VELOCITY_HOURS)
             velocity = per_hour / self.viral_velocity
             level = velocity if velocity > level else level
-            detail += f"{'; ' if detail else ''}{engagements:g} engagements, {per_hour:.1f}/h"
+            detail += f"{'; ' if detail else ''}{engagements:g} engagement{'' if engagements == 1 else 's'}, {per_hour:.1f}/h"
         if level >= 1.0:
             return True, {"factor": "viral", "contribution": self._w_viral, "detail": "viral: " + detail}
         value = round(self._w_viral * math.log10(1 + 9 * level), 1)

@@ -46,6 +46,8 @@ class Policy:
     bands: list[Band] = field(default_factory=lambda: [Band(80, timedelta(hours=1)), Band(0, timedelta(hours=4))])
     resolution: timedelta | None = None
     business_time: bool = True
+    #: the keys the [sla] table set (the others are defaults), for reports to say which
+    configured: set[str] = field(default_factory=set)
 
     def target(self, priority: int) -> timedelta:
         for band in self.bands:
@@ -54,16 +56,27 @@ class Policy:
         return self.bands[-1].first_response
 
     def elapsed(self, start: datetime, end: datetime) -> timedelta:
-        """Business time between two instants (plain time when business_time is off)."""
+        """Business time between two instants (plain time when business_time is off).
+
+        The first and last days are walked; the whole days between are counted (business days
+        of the week, less holidays), so a span of a year costs no more than one of a week."""
         if end <= start:
             return timedelta(0)
         if not self.business_time:
             return end - start
-        total = timedelta(0)
         local_start = start.astimezone(self.tz)
         local_end = end.astimezone(self.tz)
-        day = local_start.date()
-        while day <= local_end.date():
+        first, last = local_start.date(), local_end.date()
+        if (last - first).days <= 2:
+            return self._walk(local_start, local_end, first, last)
+        total = self._walk(local_start, local_end, first, first) + self._walk(local_start, local_end, last, last)
+        return total + self._day_length() * self.business_days(first + timedelta(days=1), last - timedelta(days=1))
+
+    def _walk(self, local_start: datetime, local_end: datetime, first: date, last: date) -> timedelta:
+        """Business time between two local instants on the days first..last, day by day."""
+        total = timedelta(0)
+        day = first
+        while day <= last:
             if day.weekday() in self.days and day not in self.holidays:
                 open_at = datetime.combine(day, self.start, tzinfo=self.tz)
                 close_at = datetime.combine(day, self.end, tzinfo=self.tz)
@@ -73,6 +86,21 @@ class Policy:
                     total += hi - lo
             day += timedelta(days=1)
         return total
+
+    def _day_length(self) -> timedelta:
+        """The business hours of one whole day (wall-clock time, as the day-by-day walk counts it)."""
+        return datetime.combine(date(2000, 1, 3), self.end) - datetime.combine(date(2000, 1, 3), self.start)
+
+    def business_days(self, first: date, last: date) -> int:
+        """The business days (of the week, not holidays) from `first` to `last`, both included."""
+        if last < first:
+            return 0
+        span = (last - first).days + 1
+        weeks, rest = divmod(span, 7)
+        count = weeks * len(self.days)
+        count += sum(1 for i in range(rest) if (first + timedelta(days=weeks * 7 + i)).weekday() in self.days)
+        count -= sum(1 for d in self.holidays if first <= d <= last and d.weekday() in self.days)
+        return count
 
     def due(self, start: datetime, budget: timedelta) -> datetime:
         """The instant at which `budget` of business time has passed since `start`."""
@@ -98,6 +126,7 @@ def policy(table: dict | None, path: str | None = None) -> Policy:
     """The policy from an `[sla]` table (defaults for missing keys); ConfigError naming the key."""
     table = table or {}
     p = Policy()
+    p.configured = set(table)
 
     def fail(key: str, why: str) -> ConfigError:
         return ConfigError(why, path=path, key=f"sla.{key}")
@@ -148,6 +177,31 @@ def policy(table: dict | None, path: str | None = None) -> Policy:
     if "business_time" in table:
         p.business_time = bool(table["business_time"])
     return p
+
+
+KEYS = ("timezone", "hours", "days", "holidays", "targets", "resolution", "business_time")
+
+
+def describe(p: Policy, since: datetime | None = None, until: datetime | None = None) -> dict:
+    """The policy in force, for reports: targets per priority band, business hours, days and
+    holidays (those falling in [since, until) apart), and which keys are defaults."""
+    zone = str(getattr(p.tz, "key", None) or p.tz)
+    holidays = sorted(p.holidays)
+    local = (since.astimezone(p.tz).date() if since else None, until.astimezone(p.tz).date() if until else None)
+    in_period = [d for d in holidays if (local[0] is None or d >= local[0]) and (local[1] is None or d <= local[1])]
+    return {
+        "configured": bool(p.configured),
+        "defaults": [k for k in KEYS if k not in p.configured],
+        "timezone": zone,
+        "hours": f"{p.start.strftime('%H:%M')}-{'24:00' if p.end == time(23, 59, 59) else p.end.strftime('%H:%M')}",
+        "days": [DAYS[d] for d in sorted(p.days)],
+        "holidays": [d.isoformat() for d in holidays],
+        "holidays_in_period": [d.isoformat() for d in in_period],
+        "targets": [{"min_priority": b.min_priority, "first_response_s": b.first_response.total_seconds()}
+                    for b in p.bands],
+        "resolution_s": p.resolution.total_seconds() if p.resolution else None,
+        "business_time": p.business_time,
+    }
 
 
 def first_response_time(p: Policy, mention: dict) -> timedelta | None:

@@ -50,7 +50,10 @@ SEGMENT_SIZE = 500
 SHARDS = 64
 LOCK_TIMEOUT = 120.0
 # The field that keys each namespace of small state documents in state.json.
-KEY_FIELDS = {"sources": "name", "alerts": "key", "hourly": "hour"}
+KEY_FIELDS = {"sources": "name", "alerts": "key", "hourly": "hour",
+              # CSAT surveys (see csat.py): cases whose survey is due, sent surveys by their platform
+              # reference, and the last survey per customer
+              "csat_due": "id", "csat_refs": "ref", "csat_customers": "customer"}
 
 Mention = dict[str, Any]
 
@@ -106,6 +109,18 @@ class SessionBase:
         raise NotImplementedError
 
     def state_put(self, namespace: str, key: str, doc: dict) -> None:
+        raise NotImplementedError
+
+    def state_claim(self, namespace: str, key: str) -> dict | None:
+        """A state document taken for this session, or None when it is absent or (on a database)
+        another session holds it right now: a queue of work items that several processes drain
+        (the default: `state_get`, which the TinyDB store's single lock already serialises)."""
+        return self.state_get(namespace, key)
+
+    def state_delete(self, namespace: str, key: str) -> None:
+        raise NotImplementedError
+
+    def state_all(self, namespace: str) -> dict[str, dict]:
         raise NotImplementedError
 
     def add(self, mentions: list[Mention]) -> AddResult:
@@ -328,6 +343,15 @@ class Session(SessionBase):
     def state_prune(self, namespace: str, before: str) -> None:
         """Remove the state documents whose key sorts before `before`."""
         self.state_table(namespace).remove(Query()[KEY_FIELDS[namespace]] < before)
+
+    def state_all(self, namespace: str) -> dict[str, dict]:
+        """Every document of a namespace, by key (read in this session)."""
+        field_name = KEY_FIELDS[namespace]
+        return {d[field_name]: dict(d) for d in self.state_table(namespace).all() if field_name in d}
+
+    def state_delete(self, namespace: str, key: str) -> None:
+        """Remove one state document (nothing if absent)."""
+        self.state_table(namespace).remove(Query()[KEY_FIELDS[namespace]] == key)
 
     # ---- outbox -----------------------------------------------------------------------------
     def replies_for(self, mention_id: str) -> list[dict]:

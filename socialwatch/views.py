@@ -38,6 +38,9 @@ def flags(m: dict) -> str:
         out.append("VIRAL")
     if m.get("kind") == "dm":
         out.append("DM")
+    answer = m.get("csat") or {}
+    if answer.get("score") is not None:
+        out.append("CSAT " + csat_score(answer))
     return " ".join(out)
 
 
@@ -99,8 +102,14 @@ def mention_detail(m: dict, history: list[dict], thread: list[dict] | None = Non
     if m.get("tags"):
         meta.append("tags " + ", ".join(safe(t) for t in m["tags"]))
     if m.get("first_response_at"):
-        meta.append(f"first response {m['first_response_at']}")
+        meta.append(f"first response {m['first_response_at']}"
+                    + (f" by {safe(m['first_replied_by'])}" if m.get("first_replied_by") else ""))
+    if m.get("resolved_by") and m.get("status") in model.CLOSED_STATUSES:
+        meta.append(f"{m.get('status')} by {safe(m['resolved_by'])}")
     lines.append(" · ".join(meta))
+    survey = csat_line(m)
+    if survey:
+        lines.append(survey)
     if m.get("url"):
         lines.append(safe(m["url"]))
     lines.append("")
@@ -130,13 +139,50 @@ def mention_detail(m: dict, history: list[dict], thread: list[dict] | None = Non
             lines.append(f"  {ago(f.get('created_at'))} ago  {safe(f.get('id') or '')}{closed}: {safe(f.get('text') or '')}")
         lines.append("")
     if history:
-        lines.append(f"Earlier mentions by this author ({len(history)}):")
+        lines.append(f"Other mentions by this author ({len(history)}):")
         rows = [[ago(h.get("created_at")), safe(h.get("source") or ""), str(h.get("status")), str(model.effective_priority(h)),
                  safe(h.get("text") or "")] for h in history]
         lines.append(table(rows, ["age", "source", "status", "prio", "text"], shrink=[4]))
     else:
-        lines.append("No earlier mentions by this author.")
+        lines.append("No other mentions by this author.")
     return "\n".join(lines)
+
+
+def csat_score(answer: dict) -> str:
+    """'4/5', 'yes', 'no' ('' when there is no answer)."""
+    score = answer.get("score")
+    if score is None:
+        return ""
+    if answer.get("scale") == "yes-no":
+        return "yes" if score == 1 else "no"
+    return f"{score}/5"
+
+
+def csat_line(m: dict) -> str:
+    """The satisfaction survey of a case, for people ('' when it has none)."""
+    survey = m.get("csat_survey") or {}
+    answer = m.get("csat") or {}
+    if m.get("csat_answer_to"):
+        return f"This is a satisfaction survey answer for case {safe(m['csat_answer_to'])}."
+    if not survey and not answer:
+        return ""
+    state = survey.get("state") or "?"
+    parts = [f"CSAT survey {state}"]
+    if state == "due":
+        parts.append(f"at {survey.get('due_at')}")
+    elif survey.get("sent_at"):
+        parts.append(f"sent {survey['sent_at']}")
+    if survey.get("reason"):
+        parts.append(f"({safe(survey['reason'])})")
+    if survey.get("error") and state in ("failed", "unknown"):
+        parts.append(f"({safe(survey['error'])})")
+    if answer:
+        text = f"answer {csat_score(answer)} ({'satisfied' if answer.get('satisfied') else 'not satisfied'}"
+        text += f", read from {answer.get('method')})" if answer.get("method") else ")"
+        parts.append(f"· {text} {ago(answer.get('answered_at'))} ago")
+        if answer.get("comment"):
+            parts.append(f"“{safe(answer['comment'])}”")
+    return " ".join(parts)
 
 
 def queue_table(items: list[dict]) -> str:

@@ -6,6 +6,7 @@ import contextlib
 import copy
 from collections.abc import Callable, Iterator
 from datetime import datetime
+from typing import Any
 
 from socialwatch import audit, cases, model, queue
 from socialwatch.app import App
@@ -42,7 +43,7 @@ def change(app: App, mention_id: str, action: str, fn: Change, **extra: object) 
         mention = s.get_in_case(mention_id)
         if mention is None:
             raise NotFound(f"no mention with id {mention_id!r}")
-        entries = _apply(s, app.agent, action, mention, fn, extra)
+        entries = _apply(s, app, action, mention, fn, extra)
         _audit(s, entries)
     return mention
 
@@ -64,7 +65,7 @@ def change_many(app: App, mention_ids: list[str], action: str, fn: Change, stric
             mention = s.get_in_case(mention_id)  # (read here: an earlier one may have changed it, its case)
             if mention is None:
                 continue  # removed meanwhile
-            more = _apply(s, app.agent, action, mention, fn, {})
+            more = _apply(s, app, action, mention, fn, {})
             if more:
                 entries += more
                 changed.append(mention)
@@ -72,15 +73,33 @@ def change_many(app: App, mention_ids: list[str], action: str, fn: Change, stric
     return changed
 
 
-def _apply(s: object, agent: str, action: str, mention: dict, fn: Change, extra: dict) -> list[dict]:
+def status_changed(s: object, app: Any, before: dict, mention: dict) -> None:
+    """What a change of status brings with it, in the same session: who closed the mention
+    (`resolved_by`, cleared on reopening) and, for a resolved case, its satisfaction survey.
+    `app`: anything with `config` and `agent`."""
+    status, was = mention.get("status"), before.get("status")
+    if status == was:
+        return
+    if status in model.CLOSED_STATUSES:
+        mention["resolved_by"] = app.agent
+        if status == "resolved":
+            from socialwatch import csat
+
+            csat.on_resolved(s, app.config, mention, app.agent)
+    elif was in model.CLOSED_STATUSES:
+        mention["resolved_by"] = None
+
+
+def _apply(s: object, app: App, action: str, mention: dict, fn: Change, extra: dict) -> list[dict]:
     """Change one mention in session `s`, then its case; the audit entries ([] if nothing changed)."""
     before = copy.deepcopy(mention)
     fn(mention)
+    status_changed(s, app, before, mention)
     if mention == before:
         return []
     s.put(mention)  # type: ignore[attr-defined]
-    more = cases.sync(s, agent, action, before, mention)  # (may change `mention` too: a root's case priority)
-    return [audit.entry(agent, action, mention["id"], before, mention, **extra), *more]
+    more = cases.sync(s, app.agent, action, before, mention)  # (may change `mention` too: a root's case priority)
+    return [audit.entry(app.agent, action, mention["id"], before, mention, **extra), *more]
 
 
 def _now() -> str:
@@ -182,7 +201,7 @@ def claim(app: App, filters: queue.Filters | None = None) -> dict | None:
         mention = s.next_unassigned(filters)
         if mention is None:
             return None
-        _audit(s, _apply(s, app.agent, "claim", mention, take, {}))
+        _audit(s, _apply(s, app, "claim", mention, take, {}))
     return mention
 
 

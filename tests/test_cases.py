@@ -157,7 +157,7 @@ def test_claim_shows_the_same_customer_history_as_show(home: pathlib.Path, tmp_p
     assert code == 0, err
     code, detail, err = sw("show", "twitter:7")
     assert code == 0, err
-    assert "No earlier mentions by this author" not in claimed
+    assert "No other mentions by this author" not in claimed
     section = detail.split("Follow-ups by the customer", 1)[1]
     assert "my bill was wrong last month" in section and "still dead" in section
     assert claimed.split("Follow-ups by the customer", 1)[1] == section
@@ -194,3 +194,18 @@ def test_triage_shows_the_case_with_its_followups_and_assigns_it_whole(home: pat
     run(go())
     assert shown("twitter:1")["assignee"] == "priya"
     assert shown("twitter:2")["assignee"] == "priya"
+
+
+def test_the_customers_other_mentions_leave_out_the_case_itself(home: pathlib.Path, tmp_path: pathlib.Path) -> None:
+    load(tmp_path, [{"id": "twitter:1", "text": "my bill was wrong last month", "author": {"handle": "kim"},
+                     "status": "resolved"},
+                    {"id": "twitter:7", "text": CALM, "author": {"handle": "kim"}}])
+    load(tmp_path, [{"id": "twitter:8", "text": ANGRY, "author": {"handle": "kim"}, "in_reply_to": "twitter:7"}],
+         "followup.jsonl")
+    for mid in ("twitter:7", "twitter:8"):
+        code, detail, err = sw("show", mid, "--json")
+        assert code == 0, err
+        assert [m["id"] for m in json.loads(detail)["history"]] == ["twitter:1"]  # never its own case
+    code, detail, _ = sw("show", "twitter:7")
+    other = detail.split("Other mentions by this author (1):", 1)[1]
+    assert "my bill was wrong last month" in other and "still dead" not in other.split("Follow-ups", 1)[0]

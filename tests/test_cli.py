@@ -197,7 +197,7 @@ def test_show_json_and_text_with_history(imported: pathlib.Path) -> None:
     assert m["id"] == "file:a1" and m["score"]["angry"] is True
     assert [h["id"] for h in m["history"]] == ["file:a3"]
     code, out, _ = sw("show", "file:a1")
-    assert code == 0 and "Earlier mentions by this author" in out and "factor" in out
+    assert code == 0 and "Other mentions by this author" in out and "factor" in out
 
 
 def test_show_unknown_id(imported: pathlib.Path) -> None:

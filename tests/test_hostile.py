@@ -107,7 +107,9 @@ def test_other_listings_are_safe(home: pathlib.Path) -> None:
 def test_csv_export_has_no_live_formula_and_round_trips(home: pathlib.Path, tmp_path: pathlib.Path) -> None:
     out = tmp_path / "x.csv"
     assert sw("export", "-o", str(out))[0] == 0
-    rows = list(csv.DictReader(io.StringIO(out.read_bytes().decode("utf-8"), newline="")))
+    raw = out.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # --for excel, the default: Excel reads it as UTF-8
+    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"), newline="")))
     for r in rows:
         for value in r.values():
             assert not value.startswith(("=", "+", "@", "\t", "\r")), value

@@ -153,6 +153,8 @@ def test_export_filters_columns_and_jsonl(home: pathlib.Path, tmp_path: pathlib.
     code, out, _ = sw("export", "--format", "jsonl")
     assert sorted(m["id"] for m in lines(out)) == ["file:done", "file:q0", "file:q1", "file:q2"]
     code, out, _ = sw("export", "--status", "resolved", "--columns", "id,status")
+    assert out.splitlines() == ["\ufeffid,status", "file:done,resolved"]  # --for excel (the default) starts with a BOM
+    code, out, _ = sw("export", "--status", "resolved", "--columns", "id,status", "--for", "analysis")
     assert out.splitlines() == ["id,status", "file:done,resolved"]
     code, _, err = sw("export", "--columns", "id,nope")
     assert code == 2 and "nope" in err

@@ -416,3 +416,24 @@ def test_the_mouse_picks_mentions_and_views(isolated_home: pathlib.Path, tmp_pat
             await until(pilot, lambda: app.inbox.view == "mine", what="the clicked view")
             assert app.table.ids == ["twitter:300"]
     run(go())
+
+
+def test_the_conversation_shows_the_cases_satisfaction_survey(isolated_home: pathlib.Path, tmp_path: pathlib.Path) -> None:
+    from socialwatch import workflow
+    from socialwatch.app import App
+
+    setup_store(isolated_home, tmp_path)
+
+    def surveyed(m: dict) -> None:
+        m["csat_survey"] = {"state": "sent", "sent_at": "2026-12-01T09:30:00Z"}
+        m["csat"] = {"score": 4, "satisfied": True, "comment": "quick \x1b[31mhelp", "answered_at": "2026-12-01T09:40:00Z"}
+
+    workflow.change(App(agent="priya"), "twitter:100", "test", surveyed)
+
+    async def go() -> None:
+        app = make_app()
+        async with app.run_test(size=(100, 40)) as pilot:
+            await until(pilot, lambda: app.conv is not None and app.conv.complete)
+            text = screen_text(app)
+            assert "CSAT survey sent" in text and "answer 4/5 (satisfied" in text and "quick \\x1b[31mhelp" in text
+    run(go())

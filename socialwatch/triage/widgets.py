@@ -210,8 +210,13 @@ def heading(m: dict, agent: str, now: datetime, sla_text: str = "", overdue: boo
 
 def conversation_view(conv: ib.Conversation, agent: str, now: datetime, sla_text: str = "", overdue: bool = False) -> Group:
     """The whole pane as Rich renderables (all stored text through `safe`)."""
+    from socialwatch.views import csat_line
+
     m = conv.mention
     parts: list[Any] = [heading(m, agent, now, sla_text, overdue)]
+    survey = csat_line(m)  # (already made safe)
+    if survey:
+        parts.append(Text(survey, style="bold"))
     for note in conv.collisions:
         parts.append(Text(f"⚠ {note}", style="bold yellow reverse"))
     for r in conv.replies:

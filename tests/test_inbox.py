@@ -437,3 +437,26 @@ def test_the_conversation_shows_the_cases_satisfaction_survey(isolated_home: pat
             text = screen_text(app)
             assert "CSAT survey sent" in text and "answer 4/5 (satisfied" in text and "quick \\x1b[31mhelp" in text
     run(go())
+
+
+def test_the_team_view_cycles_through_the_teams(isolated_home: pathlib.Path, tmp_path: pathlib.Path) -> None:
+    setup_store(isolated_home, tmp_path)
+    assert sw("escalate", "twitter:300", "--to", "sales", "--reason", "upgrade")[0] == 0
+
+    async def go() -> None:
+        app = make_app()
+        async with app.run_test(size=(80, 24)) as pilot:
+            await until(pilot, lambda: app.current is not None)
+            teams = {m["id"]: m.get("team") for m in app.inbox.mentions}
+            with_team = sorted(i for i, t in teams.items() if t)
+            await pilot.press("5")  # every mention that has a team
+            assert app.inbox.view == "team" and app.inbox.team is None and sorted(app.table.ids) == with_team
+            seen = []
+            for _ in app.inbox.teams():
+                await pilot.press("5")  # again: the next team
+                seen.append(app.inbox.team)
+                assert app.table.ids == [i for i in app.table.ids if teams[i] == app.inbox.team]
+            assert seen == app.inbox.teams() and "sales" in seen
+            await pilot.press("5")  # after the last team: all teams again
+            assert app.inbox.team is None
+    run(go())

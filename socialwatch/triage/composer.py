@@ -61,7 +61,7 @@ class Composer(ModalScreen[Reply | None]):
     Composer > Vertical { height: 1fr; }
     #composer-title { height: 1; background: $accent 30%; }
     #composer-quote { height: auto; max-height: 4; color: $text-muted; padding: 0 1; }
-    #composer-search { border: none; height: 1; padding: 0 1; }
+    #composer-search, #composer-search:focus { border: none; height: 1; padding: 0 1; }
     #composer-templates { height: 4; border: none; padding: 0; }
     #composer-text { height: 1fr; min-height: 3; border: solid $accent 50%; }
     #composer-preview { height: auto; max-height: 4; padding: 0 1; color: $text-muted; }

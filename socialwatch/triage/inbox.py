@@ -18,7 +18,7 @@ from socialwatch import model, queue
 from socialwatch.render import safe
 
 #: The views (tabs) of the queue: key, label.
-VIEWS = (("mine", "Mine"), ("unassigned", "Unassigned"), ("open", "All open"), ("pending", "Pending"),
+VIEWS = (("mine", "Mine"), ("unassigned", "Unassigned"), ("open", "Open"), ("pending", "Pending"),
          ("team", "Team"), ("snoozed", "Snoozed"))
 VIEW_KEYS = tuple(k for k, _ in VIEWS)
 

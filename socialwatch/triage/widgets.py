@@ -46,7 +46,9 @@ class ViewBar(Static):
         for n, (key, label) in enumerate(ib.VIEWS, 1):
             if key == "team" and team:
                 label = f"Team {ib.short(team, 12)}"
-            chunk = f" {n} {label} {counts.get(key, 0)} "
+            chunk = f"{n}:{label} {counts.get(key, 0)}"
+            if n > 1:
+                text.append(" ")
             start = len(text)
             text.append(chunk, style="reverse bold" if key == current else "")
             self.spans.append((start, len(text), key))
@@ -325,7 +327,7 @@ class Prompt(ModalScreen[str | None]):
     Prompt { align: center bottom; background: $background 40%; }
     Prompt > Vertical { height: auto; width: 1fr; border-top: solid $accent; background: $surface; }
     Prompt Static { height: auto; color: $text-muted; }
-    Prompt Input { border: none; height: 1; padding: 0 0; }
+    Prompt Input, Prompt Input:focus { border: none; height: 1; padding: 0 0; background: $surface; }
     """
     BINDINGS = [Binding("escape,ctrl+c", "cancel", "cancel", show=False, priority=True),
                 Binding("tab", "complete", "complete", show=False)]

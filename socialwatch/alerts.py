@@ -220,7 +220,7 @@ def record_hourly(app: App, mentions: list[dict], session: Any) -> None:
         hour = (m.get("created_at") or "")[:13]
         if not hour:
             continue
-        negative = (m.get("score") or {}).get("compound", 0) <= -0.05
+        negative = ((m.get("score") or {}).get("compound") or 0) <= -0.05  # None: not scored (language)
         bump = bumps.setdefault(hour, [0, 0])
         bump[0] += 1
         bump[1] += int(negative)

@@ -35,9 +35,13 @@ class App:
 
     @functools.cached_property
     def scorer(self) -> "Scorer":
-        from socialwatch.scoring import Scorer
+        from socialwatch.scoring import load_scorer
 
-        return Scorer(self.config.scoring)
+        scorer = load_scorer(self.config.scoring)
+        if hasattr(scorer, "set_brand"):
+            brand = self.config.brand
+            scorer.set_brand(list(brand.get("handles") or []), list(brand.get("keywords") or []))
+        return scorer
 
     @functools.cached_property
     def rules(self) -> list["Rule"]:

@@ -208,6 +208,10 @@ def queue_filters(f: Any) -> Any:
         click.option("--min-priority", type=click.IntRange(0, 100), help="Only mentions with at least this priority."),
         click.option("--angry", is_flag=True, help="Only angry mentions."),
         click.option("--viral", is_flag=True, help="Only viral mentions."),
+        click.option("--needs-response", is_flag=True, help="Only mentions that need a response."),
+        click.option("--intent", multiple=True, type=click.Choice(["complaint", "question", "request", "feedback", "praise", "other"]),
+                     help="Only this intent (repeatable)."),
+        click.option("--language", multiple=True, metavar="CODE", help="Only this language, e.g. cy (repeatable)."),
         click.option("--assignee", metavar="AGENT", help="Only mentions assigned to AGENT ('none' for unassigned)."),
         click.option("--tag", "tags", multiple=True, metavar="TAG", help="Only mentions with this tag."),
         click.option("--match", "text", metavar="TEXT", help="Only mentions whose text contains TEXT."),
@@ -250,9 +254,10 @@ def triage(state: State, limit: int | None, as_json: bool, as_list: bool, **filt
         json_lines(public(m) for m in items)
         return
     if as_list:
-        from socialwatch import views
+        from socialwatch import sla, views
 
-        click.echo(views.queue_table(items) if items else "The queue is empty.")
+        policy = sla.policy(app.config.table("sla"), str(app.config.path))
+        click.echo(views.queue_table(items, chosen.at(), policy) if items else "The queue is empty.")
         return
     json_lines(public(m) for m in items)
 
@@ -275,7 +280,11 @@ def show(state: State, mention_id: str, as_json: bool) -> None:
         json_line({**public(mention), "history": [views.history_entry(m) for m in history],
                    "thread": [views.history_entry(m) for m in thread]})
         return
-    click.echo(views.mention_detail(mention, history, thread))
+    from socialwatch import sla
+    from socialwatch.model import utcnow
+
+    due = sla.due_at(sla.policy(app.config.table("sla"), str(app.config.path)), mention)
+    click.echo(views.mention_detail(mention, history, thread, now=utcnow(), due=due))
     from socialwatch import presence
 
     try:
@@ -314,13 +323,13 @@ def score(state: State, file: Any, explain: bool) -> None:
 def _scorer(state: State) -> Any:
     """The configured scorer, or the defaults when there is no config yet."""
     from socialwatch.errors import ConfigError
-    from socialwatch.scoring import Scorer
+    from socialwatch.scoring import load_scorer
 
     try:
         return state.app.scorer
     except ConfigError as exc:
         if "not found" in str(exc) and state.config_path is None:
-            return Scorer({})
+            return load_scorer({})
         raise
 
 
@@ -984,7 +993,7 @@ def health(state: State, as_json: bool, fmt: str, backlog: bool, need_daemon: bo
 @click.option("--bom", is_flag=True, help="Start the CSV with a UTF-8 byte-order mark (always there with --for excel).")
 @click.option("--since", metavar="AGE|DATE", help="Only mentions posted since (e.g. 7d or 2026-11-01).")
 @click.option("--until", metavar="AGE|DATE", help="Only mentions posted before.")
-@click.option("--complaints", is_flag=True, help="Only complaints (negative or angry).")
+@click.option("--complaints", is_flag=True, help="Only complaints (the complaint flag; negative or angry for mentions scored before it).")
 @queue_filters
 @pass_state
 def export(state: State, output: str | None, fmt: str, columns: str | None, list_columns: bool, mode: str,

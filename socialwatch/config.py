@@ -54,10 +54,19 @@ ROUTING_KEYS: dict[str, Any] = {
     "angry": bool,
     "viral": bool,
     "min_priority": int,
+    "needs_response": bool,
+    "complaint": bool,
+    "language": list,
+    "intent": list,
+    "risk": list,
     "tags": list,
     "team": str,
     "boost": int,
 }
+#: The values routing rules may name in `intent` and `risk` (risk also takes the group "vulnerability").
+INTENTS = ("complaint", "question", "request", "feedback", "praise", "other")
+RISKS = ("fraud", "account_takeover", "safety", "elderly", "disabled", "bereavement", "medical", "legal", "press",
+         "vulnerability")
 
 
 def env_name(value: Any) -> str | None:
@@ -260,6 +269,14 @@ def validate(config: Config) -> None:
         if not isinstance(rule, dict):
             raise ConfigError("expected a table ([[routing]])", path=path, key=f"routing[{i}]")
         _check_keys(rule, ROUTING_KEYS, f"routing[{i}]", path)
+        for key, allowed in (("language", None), ("intent", INTENTS), ("risk", RISKS)):
+            values = rule.get(key, [])
+            if not all(isinstance(v, str) and v.strip() for v in values):
+                raise ConfigError("expected a list of strings", path=path, key=f"routing[{i}].{key}")
+            unknown = [v for v in values if allowed is not None and v not in allowed]
+            if unknown:
+                raise ConfigError(f"unknown {key} {unknown[0]!r} (known: {', '.join(allowed)})", path=path,
+                                  key=f"routing[{i}].{key}")
     store = data.get("store", {})
     if not isinstance(store, dict):
         raise ConfigError("expected a table", path=path, key="store")

@@ -31,7 +31,7 @@ from typing import IO, Any
 
 import orjson
 
-from socialwatch.model import effective_priority
+from socialwatch.model import effective_priority, utcnow
 from socialwatch.queue import Filters
 
 
@@ -75,7 +75,7 @@ COLUMNS: dict[str, tuple[Callable[[dict], Any], str]] = {
     "assignee": (lambda m: m.get("assignee"), "agent"),
     "team": (lambda m: m.get("team"), "routed or escalated team"),
     "tags": (lambda m: ",".join(m.get("tags") or []), "comma-separated tags"),
-    "priority": (effective_priority, "effective priority 0-100 (agent override or computed)"),
+    "priority": (lambda m: effective_priority(m, utcnow()), "effective priority 0-100 now (agent override, or computed with the waiting time)"),
     "computed_priority": (_score("priority"), "priority computed by scoring"),
     "sentiment": (sentiment_label, "positive/neutral/negative (the agent's correction wins)"),
     "compound": (_score("compound"), "VADER compound -1..1"),
@@ -102,9 +102,18 @@ COLUMNS: dict[str, tuple[Callable[[dict], Any], str]] = {
     "csat_scale": (lambda m, ctx=None: (m.get("csat") or {}).get("scale"), "1-5 or yes-no"),
     "csat_comment": (lambda m, ctx=None: (m.get("csat") or {}).get("comment"), "the customer's comment with the answer"),
     "notes": (lambda m, ctx=None: notes_text(m), "internal notes, one per line: AGENT: TEXT"),
+    # ---- appended for issue #17 (triage intelligence)
+    "language": (lambda m, ctx=None: (m.get("score") or {}).get("language"), "language detected by scoring (ISO 639; empty when no words)"),
+    "complaint": (lambda m, ctx=None: _bool((m.get("score") or {}).get("complaint")), "complaint flag (true/false)"),
+    "needs_response": (lambda m, ctx=None: _bool((m.get("score") or {}).get("needs_response")), "needs-response flag"),
+    "intent": (lambda m, ctx=None: (m.get("score") or {}).get("intent"), "complaint, question, request, feedback, praise or other"),
+    "intent_confidence": (lambda m, ctx=None: (m.get("score") or {}).get("intent_confidence"), "the intent's confidence 0..1"),
+    "risk": (lambda m, ctx=None: ",".join((m.get("score") or {}).get("risk") or []), "comma-separated risk cues"),
 }
 #: Columns holding an instant (written as Excel dates, or ISO 8601 UTC for analysis).
 DATE_COLUMNS = frozenset({"created_at", "first_response_at", "resolved_at", "fetched_at"})
+#: Columns holding a true/false flag (booleans in XLSX).
+BOOLEAN_COLUMNS = frozenset({"author_verified", "angry", "viral", "complaint", "needs_response"})
 #: Columns appended for issue #19: their getters take the export's context.
 CONTEXT_COLUMNS = ("first_response_seconds", "first_replied_by", "reply_text", "resolved_by", "csat_score", "csat_scale",
                    "csat_comment", "notes")
@@ -196,7 +205,10 @@ def choose_columns(spec: str | None) -> list[str]:
 
 
 def is_complaint(m: dict) -> bool:
+    """The complaint flag of scoring; for mentions scored before it existed, negative or angry."""
     score = m.get("score") or {}
+    if "complaint" in score:
+        return bool(score["complaint"])
     return bool(score.get("angry")) or sentiment_label(m) == "negative"
 
 
@@ -209,14 +221,17 @@ def select(mentions: Iterable[dict], filters: Filters, complaints: bool = False)
             yield m
 
 
-def _full_row(m: dict, ctx: Context | None = None) -> list[Any]:
-    """Every column of `COLUMNS`, in order, in one pass (the hot loop of a large export)."""
+def _full_row(m: dict, ctx: Context | None = None, now: Any = None) -> list[Any]:
+    """Every column of `COLUMNS`, in order, in one pass (the hot loop of a large export);
+    the priority is the effective one at `now` (with the live waiting factor)."""
     a = m.get("author") or {}
     sc = m.get("score") or {}
     x = m.get("metrics") or {}
     override = m.get("priority_override")
     if isinstance(override, int) and not isinstance(override, bool):
         prio = override
+    elif "waiting" in sc and now is not None:
+        prio = effective_priority(m, now)
     else:
         prio = m.get("priority")
         prio = int(prio) if isinstance(prio, (int, float)) and not isinstance(prio, bool) else int(sc.get("priority", 0) or 0)
@@ -233,6 +248,8 @@ def _full_row(m: dict, ctx: Context | None = None) -> list[Any]:
         x.get("reposts"), x.get("replies"), x.get("quotes"), m.get("conversation_id"), m.get("in_reply_to"),
         m.get("fetched_at"),
         *_appended(m, ctx),
+        sc.get("language"), _bool(sc.get("complaint")), _bool(sc.get("needs_response")),
+        sc.get("intent"), sc.get("intent_confidence"), ",".join(sc.get("risk") or []),
     ]
 
 
@@ -285,8 +302,9 @@ def write_csv(mentions: Iterable[dict], out: IO[str], columns: list[str], bom: b
     dates = [i for i, c in enumerate(columns) if c in DATE_COLUMNS]
     tz = ctx.tz
     n = 0
+    now = utcnow()
     for m in mentions:
-        row = _full_row(m, ctx)
+        row = _full_row(m, ctx, now)
         if not every:
             row = [row[i] for i in positions]
         if excel:
@@ -306,9 +324,10 @@ def write_csv(mentions: Iterable[dict], out: IO[str], columns: list[str], bom: b
 
 def write_jsonl(mentions: Iterable[dict], out: IO[str], tick: Callable[[], None] | None = None) -> int:
     n = 0
+    now = utcnow()
     for m in mentions:
         data = dict(m)
-        data["priority"] = effective_priority(m)
+        data["priority"] = effective_priority(m, now)
         out.write(orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS).decode("utf-8") + "\n")
         n += 1
         if tick is not None:
@@ -343,8 +362,9 @@ def write_xlsx(mentions: Iterable[dict], path: str, columns: list[str], ctx: Con
     positions = [names.index(c) for c in columns]
     is_date = [c in DATE_COLUMNS for c in columns]
     n = 0
+    now = utcnow()
     for n, m in enumerate(mentions, 1):
-        full = _full_row(m, ctx)
+        full = _full_row(m, ctx, now)
         for col, i in enumerate(positions):
             value = full[i]
             if value is None or value == "":
@@ -356,7 +376,7 @@ def write_xlsx(mentions: Iterable[dict], path: str, columns: list[str], ctx: Con
                     sheet.write_string(n, col, str(value))
                     continue
                 sheet.write_datetime(n, col, when, date_format)
-            elif value in ("true", "false") and columns[col] in ("author_verified", "angry", "viral"):
+            elif value in ("true", "false") and columns[col] in BOOLEAN_COLUMNS:
                 sheet.write_boolean(n, col, value == "true")
             elif isinstance(value, (int, float)) and not isinstance(value, bool):
                 sheet.write_number(n, col, value)

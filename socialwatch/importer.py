@@ -254,7 +254,9 @@ def prepare(app: App, items: Iterator[Item], platform: str, source: str, now: ob
         for group in _groups(itertools.chain(head, items)):
             yield from _prepare_group(group)
         return
-    app.scorer.score_text("warm up")  # load VADER before forking, so that the workers share it
+    app.scorer.score_text("warm up")  # load VADER and the model before forking, so that the workers share them
+    if hasattr(app.scorer, "warm_up"):
+        app.scorer.warm_up()  # and the language model
     import socialwatch.pipeline  # noqa: F401  (imported before forking: a worker has nothing left to import)
     rest = itertools.chain(head, items)
     while True:

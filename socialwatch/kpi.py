@@ -31,6 +31,11 @@ only answered a satisfaction survey (`csat_answer_to`): it is not counted as a m
   outside socialwatch (first_response_at but no reply record) counts as one reply.
 * backlog: mentions created before `until` (whatever `since`) that are not follow-ups and were
   not closed (resolved/ignored with resolved_at <= until) at `until`.
+* complaints / questions / needs a response: mentions whose `score.complaint` is set (for
+  mentions scored before it: negative or angry), whose `score.intent` is "question", whose
+  `score.needs_response` is set; the shares divide by volume. *Needs a response, answered*:
+  those of the mentions needing a response that have a first response; its share divides by
+  the mentions needing a response.
 * CSAT: over the satisfaction surveys *sent* in the period (`csat_survey.sent_at`, whenever the
   case was created): responses = those answered (by now), response rate = responses / sent, CSAT
   = satisfied answers / responses (4 or 5 of 5, or yes), with the customers' comments.
@@ -39,7 +44,7 @@ only answered a satisfaction survey (`csat_answer_to`): it is not counted as a m
   more than SPIKE_FACTOR x the mean of the same hour of the same weekday over the previous
   SPIKE_WEEKS weeks, counting only weeks after the first stored mention; an hour with fewer than
   SPIKE_MIN_WEEKS such weeks is not judged ("not enough history").
-* complaint themes: over complaints (negative or angry) in the period, the words and two-word
+* complaint themes: over complaints (as above) in the period, the words and two-word
   phrases found in the most mentions (each counted once per mention), without stop words (plain
   English and support talk: "time", "hours", "please", "help", ...), URLs, @handles, numbers and
   the brand's own names; a phrase needs 2 mentions; a few example mentions per theme.
@@ -124,6 +129,10 @@ class Facts:
     negative: bool = False
     angry: bool = False
     viral: bool = False
+    complaint: bool = False
+    question: bool = False
+    needs_response: bool = False
+    needs_response_answered: bool = False
     frt: float | None = None  # seconds of business time
     sla: str | None = None  # "met" | "breached" | "pending" | None (not counted)
     sla_excluded: str | None = None  # "followup" | "ignored": why it is not counted
@@ -216,6 +225,10 @@ def facts(m: dict, since: datetime, until: datetime, p: Policy, now: datetime) -
         negative=sentiment_label(m) == "negative",
         angry=bool(score.get("angry")),
         viral=bool(score.get("viral")),
+        complaint=is_complaint(m),
+        question=score.get("intent") == "question",
+        needs_response=bool(score.get("needs_response")),
+        needs_response_answered=bool(score.get("needs_response")) and bool(m.get("first_response_at")),
         backlog=backlog,
         hour=created.astimezone(p.tz).hour,
     )
@@ -265,6 +278,14 @@ class Kpis:
     negative_share: float | None = None
     angry_share: float | None = None
     viral_share: float | None = None
+    complaints: int = 0
+    questions: int = 0
+    needs_response: int = 0
+    needs_response_answered: int = 0
+    complaint_share: float | None = None
+    question_share: float | None = None
+    needs_response_share: float | None = None
+    needs_response_answered_share: float | None = None
     answered: int = 0
     frt_median_s: float | None = None
     frt_p90_s: float | None = None
@@ -294,7 +315,9 @@ class Kpis:
 COMPARED = ("volume", "negative", "negative_share", "angry", "angry_share", "viral", "viral_share", "answered",
             "frt_median_s", "frt_p90_s", "sla_met", "sla_breached", "sla_pending", "sla_attainment", "resolved",
             "resolution_median_s", "resolution_p90_s", "fcr", "fcr_eligible", "fcr_rate", "backlog", "csat_sent",
-            "csat_responses", "csat_response_rate", "csat")
+            "csat_responses", "csat_response_rate", "csat", "complaints", "complaint_share", "questions",
+            "question_share", "needs_response", "needs_response_share", "needs_response_answered",
+            "needs_response_answered_share")
 
 
 class Accumulator:
@@ -315,6 +338,10 @@ class Accumulator:
         k.negative += f.negative
         k.angry += f.angry
         k.viral += f.viral
+        k.complaints += f.complaint
+        k.questions += f.question
+        k.needs_response += f.needs_response
+        k.needs_response_answered += f.needs_response_answered
         if f.hour is not None:
             self.hours[f.hour] += 1
         if f.frt is not None:
@@ -343,6 +370,10 @@ class Accumulator:
         k.negative_share = _share(k.negative, k.volume)
         k.angry_share = _share(k.angry, k.volume)
         k.viral_share = _share(k.viral, k.volume)
+        k.complaint_share = _share(k.complaints, k.volume)
+        k.question_share = _share(k.questions, k.volume)
+        k.needs_response_share = _share(k.needs_response, k.volume)
+        k.needs_response_answered_share = _share(k.needs_response_answered, k.needs_response)
         k.answered = len(self.frt)
         k.frt_median_s = _seconds(percentile(self.frt, 0.5))
         k.frt_p90_s = _seconds(percentile(self.frt, 0.9))
@@ -733,7 +764,11 @@ DEFINITIONS: dict[str, str] = {
     "spikes": "Hours with at least {minimum} mentions and more than {factor:g}x the mean of the same hour on the "
               "same weekday over the previous {weeks} weeks; an hour with fewer than {min_weeks} earlier weeks of "
               "data is not judged.",
-    "themes": "Words and two-word phrases found in the most complaints (negative or angry mentions), counted once "
+    "complaints": "Mentions that scoring flags as a complaint (something went wrong, or dissatisfaction, angry "
+                  "or calm; mentions scored before that flag existed: negative or angry). Questions: intent "
+                  "'question'. Needs a response: the needs-response flag; 'answered' is the share of those "
+                  "with a first response.",
+    "themes": "Words and two-word phrases found in the most complaints (see complaints), counted once "
               "per mention, without stop words (including support talk such as 'time', 'hours', 'please', 'help') "
               "or the brand's own names.",
     "previous": "Every KPI is compared with the previous period of the same length, ending where this one starts.",

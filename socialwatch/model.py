@@ -10,8 +10,11 @@ A mention is a plain dict (it is stored as JSON). Its fields:
     created_at, fetched_at   UTC ISO 8601 ("2026-11-23T16:09:00Z")
     conversation_id, in_reply_to
     metrics           {likes, reposts, replies, quotes} (None where unknown)
-    score             {compound, pos, neu, neg, angry, viral, priority, reasons[...]}
-    priority          effective priority: score.priority + boosts, or the agent's override
+    score             {compound, pos, neu, neg, angry, viral, complaint, needs_response, intent,
+                      intent_confidence, risk, language, priority, reasons[...], waiting}
+                      (see socialwatch.scoring)
+    priority          stored priority: score.priority + boosts, or the agent's override; the
+                      queue adds the live waiting factor (`effective_priority(m, now)`)
     status            new | open | pending | resolved | ignored
     assignee, tags, notes, first_response_at, resolved_at, team, truncated, ...
 
@@ -342,13 +345,64 @@ def is_open(mention: dict) -> bool:
     return mention.get("status", "new") in OPEN_STATUSES
 
 
-def effective_priority(mention: dict) -> int:
-    """The agent's manual override when set, else the computed priority."""
+def effective_priority(mention: dict, now: datetime | None = None) -> int:
+    """The agent's manual override when set, else the computed priority; with `now`, plus the
+    waiting factor at that time (see `waiting_points`), so that the queue moves with the clock."""
     override = mention.get("priority_override")
     if isinstance(override, int) and not isinstance(override, bool):
         return override
     value = mention.get("priority")
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return int(value)
-    score = mention.get("score") or {}
-    return int(score.get("priority", 0) or 0)
+        base = int(value)
+    else:
+        score = mention.get("score") or {}
+        base = int(score.get("priority", 0) or 0)
+    if now is None:
+        return base
+    extra = waiting_points(mention, now)
+    return base if not extra else min(100, base + extra)
+
+
+def waiting_points(mention: dict, now: datetime) -> int:
+    """The live waiting factor: weight x min(1, hours since posting / cap_hours), rounded down,
+    for an open mention that needs a response and has no answer yet (the score's `waiting`
+    holds weight and cap_hours); 0 otherwise. PostgreSQL computes the same in SQL
+    (`pgstore.LIVE_PRIORITY`)."""
+    hours = waiting_hours(mention, now)
+    if hours is None:
+        return 0
+    spec = (mention.get("score") or {}).get("waiting")
+    weight, cap = spec.get("weight"), spec.get("cap_hours")
+    fraction = hours / cap if hours < cap else 1.0
+    return int(weight * fraction)
+
+
+def waiting_hours(mention: dict, now: datetime) -> float | None:
+    """Hours the mention has waited for a first answer, when the waiting factor applies (open,
+    no first response, a `waiting` spec, a readable created_at); else None."""
+    spec = (mention.get("score") or {}).get("waiting")
+    if not spec or not isinstance(spec, dict) or mention.get("first_response_at"):
+        return None
+    if mention.get("status", "new") not in OPEN_STATUSES:
+        return None
+    weight, cap = spec.get("weight"), spec.get("cap_hours")
+    if not _positive(weight) or not _positive(cap):
+        return None
+    created = mention.get("created_at")
+    if not created:
+        return None
+    try:
+        when = datetime.fromisoformat(created)  # stored times are ISO 8601 with Z: the fast path
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+    except (ValueError, TypeError):
+        try:
+            when = parse_time(created)
+        except (ValueError, TypeError):
+            return None
+    seconds = (now - when).total_seconds()
+    return seconds / 3600 if seconds > 0 else 0.0
+
+
+def _positive(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0 and value != float("inf")

@@ -37,9 +37,10 @@ def is_tty(stream: TextIO | None = None) -> bool:
 
 
 def public(mention: dict) -> dict:
-    """The mention as the CLI's JSON shows it (the stored document, effective priority on top)."""
-    from socialwatch.model import effective_priority
+    """The mention as the CLI's JSON shows it: the stored document, with the effective priority
+    now (the agent's override, or the computed one plus the live waiting factor)."""
+    from socialwatch.model import effective_priority, utcnow
 
     out = dict(mention)
-    out["priority"] = effective_priority(mention)
+    out["priority"] = effective_priority(mention, utcnow())
     return out

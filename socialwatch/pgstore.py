@@ -258,8 +258,10 @@ class PgSession(SessionBase):
         # LOCKED, with the conditions checked again on the row's latest version), so agents
         # claiming at once each get the best mention nobody else is taking.
         where, params = _pushdown(filters)
+        live, at = _live(filters)
         sql = ("SELECT id, doc, raw FROM mentions WHERE is_open AND assignee IS NULL" + where +
-               " ORDER BY priority DESC, created_at, id LIMIT %s OFFSET %s")
+               f" ORDER BY {live} DESC, created_at, id LIMIT %s OFFSET %s")
+        params = (*params, at)
         take = "SELECT doc, raw FROM mentions WHERE id = %s AND is_open AND assignee IS NULL FOR UPDATE SKIP LOCKED"
         offset = 0
         while True:
@@ -350,6 +352,25 @@ class PgSession(SessionBase):
         self._notes.clear()
 
 
+#: The effective priority at a time (the one %s parameter, a timestamptz): the stored priority
+#: plus the live waiting factor of `model.waiting_points`, for open rows that need a response
+#: and have no answer or agent override. The open rows are few, so ordering by it is cheap.
+LIVE_PRIORITY = (
+    "(CASE WHEN jsonb_typeof(doc->'score'->'waiting') = 'object' AND created_at <> ''"
+    " AND COALESCE(doc->>'first_response_at', '') = '' AND jsonb_typeof(doc->'priority_override') IS DISTINCT FROM 'number'"
+    " AND (doc->'score'->'waiting'->>'weight')::float8 > 0 AND (doc->'score'->'waiting'->>'cap_hours')::float8 > 0"
+    " THEN LEAST(100, priority + floor((doc->'score'->'waiting'->>'weight')::float8 * LEAST(1.0,"
+    " GREATEST(0.0, extract(epoch FROM (%s::timestamptz - created_at::timestamptz))::float8 / 3600.0)"
+    " / (doc->'score'->'waiting'->>'cap_hours')::float8))::int)"
+    " ELSE priority END)"
+)
+
+
+def _live(filters: Any) -> tuple[str, Any]:
+    """The ORDER BY expression of the live priority and its time parameter."""
+    return LIVE_PRIORITY, (filters.at() if filters is not None else model.utcnow())
+
+
 def _pushdown(filters: Any) -> tuple[str, tuple]:
     """SQL conditions for the filters the columns can answer (the rest are checked in Python)."""
     sql, params = "", []
@@ -364,15 +385,23 @@ def _pushdown(filters: Any) -> tuple[str, tuple]:
         sql += " AND status = ANY(%s)"
         params.append(sorted(filters.statuses))
     if filters.min_priority is not None:
-        sql += " AND priority >= %s"
-        params.append(int(filters.min_priority))
+        sql += f" AND {LIVE_PRIORITY} >= %s"
+        params += [filters.at(), int(filters.min_priority)]
     if filters.below_priority is not None:
-        sql += " AND priority < %s"
-        params.append(int(filters.below_priority))
+        sql += f" AND {LIVE_PRIORITY} < %s"
+        params += [filters.at(), int(filters.below_priority)]
     if filters.angry:
         sql += " AND (doc->'score'->>'angry') = 'true'"
     if filters.viral:
         sql += " AND (doc->'score'->>'viral') = 'true'"
+    if filters.needs_response:
+        sql += " AND (doc->'score'->>'needs_response') = 'true'"
+    if filters.intents:
+        sql += " AND (doc->'score'->>'intent') = ANY(%s)"
+        params.append(sorted(filters.intents))
+    if filters.languages:
+        sql += " AND lower(COALESCE(NULLIF(doc->'score'->>'language', ''), doc->>'lang', '')) = ANY(%s)"
+        params.append(sorted(filters.languages))
     return sql, tuple(params)
 
 
@@ -496,7 +525,9 @@ class PgStore:
         from socialwatch import queue
 
         where, params = _pushdown(filters)
-        sql = "SELECT doc, raw FROM mentions WHERE is_open" + where + " ORDER BY priority DESC, created_at, id"
+        live, at = _live(filters)
+        sql = "SELECT doc, raw FROM mentions WHERE is_open" + where + f" ORDER BY {live} DESC, created_at, id"
+        params = (*params, at)
         out: list[Mention] = []
         with self.connection() as conn:
             with conn.cursor(name="queue") if limit is None else conn.cursor() as cur:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from socialwatch import model
 from socialwatch.model import effective_priority
 
 
@@ -28,6 +29,12 @@ class Filters:
     until: datetime | None = None
     followups: bool = True  # include follow-ups that joined a case (triage shows cases only)
     hide_snoozed: bool = False  # leave out mentions snoozed until later (triage and claim do)
+    needs_response: bool = False
+    intents: set[str] = field(default_factory=set)
+    languages: set[str] = field(default_factory=set)
+    #: The time the priority filters and the order are computed at (waiting rises with the
+    #: clock); None: now, read when the filters are applied.
+    now: datetime | None = field(default=None, compare=False)
 
     @classmethod
     def from_options(cls, options: dict[str, Any]) -> "Filters":
@@ -44,7 +51,16 @@ class Filters:
             older_than=options.get("older_than"),
             since=options.get("since"),
             until=options.get("until"),
+            needs_response=bool(options.get("needs_response")),
+            intents=set(options.get("intent") or ()),
+            languages={str(x).lower() for x in options.get("language") or ()},
         )
+
+    def at(self) -> datetime:
+        """The time the live priority is computed at (fixed on first use)."""
+        if self.now is None:
+            self.now = model.utcnow()
+        return self.now
 
     def matches(self, m: dict) -> bool:
         if not self.followups and m.get("case_id") and m.get("case_id") != m.get("id"):
@@ -55,7 +71,7 @@ class Filters:
             return False
         if self.statuses and m.get("status") not in self.statuses:
             return False
-        prio = effective_priority(m) if (self.min_priority is not None or self.below_priority is not None) else 0
+        prio = effective_priority(m, self.at()) if (self.min_priority is not None or self.below_priority is not None) else 0
         if self.min_priority is not None and prio < self.min_priority:
             return False
         if self.below_priority is not None and prio >= self.below_priority:
@@ -64,6 +80,12 @@ class Filters:
         if self.angry and not score.get("angry"):
             return False
         if self.viral and not score.get("viral"):
+            return False
+        if self.needs_response and not score.get("needs_response"):
+            return False
+        if self.intents and score.get("intent") not in self.intents:
+            return False
+        if self.languages and (score.get("language") or m.get("lang") or "").lower() not in self.languages:
             return False
         if self.assignee is not None:
             want = None if self.assignee.lower() in ("none", "-", "") else self.assignee
@@ -99,11 +121,13 @@ def _iso(dt: datetime) -> str:
     return iso(dt)
 
 
-def sort_key(m: dict) -> tuple:
-    """Highest effective priority first; among equals, the longest-waiting first."""
-    return (-effective_priority(m), m.get("created_at") or "", m.get("id") or "")
+def sort_key(m: dict, now: datetime | None = None) -> tuple:
+    """Highest effective priority at `now` (default: the current time) first; among equals,
+    the longest-waiting first."""
+    return (-effective_priority(m, now or model.utcnow()), m.get("created_at") or "", m.get("id") or "")
 
 
 def select(mentions: Iterable[dict], filters: Filters) -> list[dict]:
-    """The matching mentions, highest priority first."""
-    return sorted((m for m in mentions if filters.matches(m)), key=sort_key)
+    """The matching mentions, highest priority (at `filters.now`) first."""
+    now = filters.at()
+    return sorted((m for m in mentions if filters.matches(m)), key=lambda m: sort_key(m, now))

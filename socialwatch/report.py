@@ -132,6 +132,11 @@ def overall_rows(k: dict) -> list[tuple[str, str]]:
         ("Negative", count_share(k["negative"], k["negative_share"])),
         ("Angry", count_share(k["angry"], k["angry_share"])),
         ("Viral", count_share(k["viral"], k["viral_share"])),
+        ("Complaints", count_share(k["complaints"], k["complaint_share"])),
+        ("Questions", count_share(k["questions"], k["question_share"])),
+        ("Needs a response", count_share(k["needs_response"], k["needs_response_share"])),
+        ("Needs a response, answered", f"{k['needs_response_answered']} of {k['needs_response']} "
+                                       f"({percent(k['needs_response_answered_share'])})"),
         ("First response, median", duration(k["frt_median_s"])),
         ("First response, p90", duration(k["frt_p90_s"])),
         ("Answered", str(k["answered"])),
@@ -639,7 +644,14 @@ def _cards(kpis: dict) -> str:
     cards = [
         ("Mentions", str(k["volume"]), change(d.get("volume"), "count"), "volume"),
         ("Negative", percent(k["negative_share"]), change(d.get("negative_share"), "share"), "negative"),
+        ("Angry", percent(k["angry_share"]), change(d.get("angry_share"), "share"), "negative"),
+        ("Complaints", percent(k["complaint_share"]), change(d.get("complaint_share"), "share"), "complaints"),
+        ("Needs a response", percent(k["needs_response_share"]), change(d.get("needs_response_share"), "share"),
+         "complaints"),
+        ("Of those, answered", percent(k["needs_response_answered_share"]),
+         change(d.get("needs_response_answered_share"), "share"), "complaints"),
         ("First response (median)", duration(k["frt_median_s"]), change(d.get("frt_median_s"), "time"), "frt"),
+        ("First response (p90)", duration(k["frt_p90_s"]), change(d.get("frt_p90_s"), "time"), "frt"),
         ("SLA attainment", percent(k["sla_attainment"]), change(d.get("sla_attainment"), "share"), "sla"),
         ("First-contact resolution", percent(k["fcr_rate"]), change(d.get("fcr_rate"), "share"), "fcr"),
         ("CSAT", percent(k["csat"]), change(d.get("csat"), "share"), "csat"),
@@ -700,7 +712,7 @@ def _themes_html(kpis: dict) -> str:
     body = (f"<div class=cols><div>{html_table(['Word', 'Mentions', 'For example'], words, {1})}</div>"
             f"<div>{html_table(['Phrase', 'Mentions', 'For example'], phrases, {1})}</div></div>") \
         if words or phrases else "<p>None.</p>"
-    return f"<h2>Complaint themes</h2><p class=sub>From {themes['complaints']} complaints (negative or angry).</p>{body}"
+    return f"<h2>Complaint themes</h2><p class=sub>From {themes['complaints']} complaints.</p>{body}"
 
 
 def _definitions_html(kpis: dict) -> str:

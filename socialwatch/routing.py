@@ -1,4 +1,5 @@
-"""Routing rules: keyword, source and score conditions that tag, assign a team and boost priority.
+"""Routing rules: keyword, source, language and score conditions that tag, assign a team and
+boost priority.
 
 Each `[[routing]]` table is one rule; every condition present must hold (keywords: any of
 them, case-insensitive, whole words or phrases). Matching rules add their tags, set the team
@@ -23,6 +24,11 @@ class Rule:
     angry: bool | None = None
     viral: bool | None = None
     min_priority: int | None = None
+    needs_response: bool | None = None
+    complaint: bool | None = None
+    languages: set[str] = field(default_factory=set)
+    intents: set[str] = field(default_factory=set)
+    risks: set[str] = field(default_factory=set)  # categories, groups expanded
     tags: list[str] = field(default_factory=list)
     team: str | None = None
     boost: int = 0
@@ -42,6 +48,16 @@ class Rule:
         if self.viral is not None and bool(score.get("viral")) != self.viral:
             return False
         if self.min_priority is not None and int(score.get("priority", 0)) < self.min_priority:
+            return False
+        if self.needs_response is not None and bool(score.get("needs_response")) != self.needs_response:
+            return False
+        if self.complaint is not None and bool(score.get("complaint")) != self.complaint:
+            return False
+        if self.languages and (score.get("language") or mention.get("lang") or "").lower() not in self.languages:
+            return False
+        if self.intents and score.get("intent") not in self.intents:
+            return False
+        if self.risks and self.risks.isdisjoint(score.get("risk") or ()):
             return False
         if self.keywords is not None:
             text = mention.get("text") or ""
@@ -79,6 +95,11 @@ def compile_rules(tables: list[dict]) -> list[Rule]:
                 angry=t.get("angry"),
                 viral=t.get("viral"),
                 min_priority=t.get("min_priority"),
+                needs_response=t.get("needs_response"),
+                complaint=t.get("complaint"),
+                languages={str(x).strip().lower() for x in t.get("language", [])},
+                intents=set(t.get("intent", [])),
+                risks=_risk_categories(t.get("risk", [])),
                 tags=[str(x) for x in t.get("tags", [])],
                 team=t.get("team"),
                 boost=int(t.get("boost", 0)),
@@ -86,6 +107,14 @@ def compile_rules(tables: list[dict]) -> list[Rule]:
             )
         )
     return rules
+
+
+def _risk_categories(names: list[str]) -> set[str]:
+    """Risk categories, the group "vulnerability" standing for elderly, disabled, bereavement, medical."""
+    out: set[str] = set()
+    for name in names:
+        out.update(("elderly", "disabled", "bereavement", "medical") if name == "vulnerability" else (name,))
+    return out
 
 
 def route(mention: dict, score: dict, rules: list[Rule]) -> dict[str, Any]:

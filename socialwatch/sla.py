@@ -211,6 +211,24 @@ def first_response_time(p: Policy, mention: dict) -> timedelta | None:
     return p.elapsed(parse_time(mention["created_at"]), parse_time(mention["first_response_at"]))
 
 
+def due_at(p: Policy, mention: dict) -> datetime | None:
+    """When the first response is due: posting time plus the target of the mention's priority
+    band, in business time. The band is chosen by the priority without the waiting factor, so
+    a deadline does not move earlier as the mention waits; None when answered, closed, undated
+    or when the mention needs no response."""
+    from socialwatch.model import effective_priority, is_open
+
+    if mention.get("first_response_at") or not is_open(mention) or not mention.get("created_at"):
+        return None
+    if (mention.get("score") or {}).get("needs_response") is False:
+        return None  # nothing is due for a mention that needs no response
+    try:
+        created = parse_time(mention["created_at"])
+    except ValueError:
+        return None
+    return p.due(created, p.target(effective_priority(mention)))
+
+
 def breached(p: Policy, mention: dict, now: datetime, priority: int) -> bool:
     """Has the first-response target passed (answered late, or still unanswered past due)?"""
     if not mention.get("created_at"):

@@ -328,7 +328,8 @@ class Session(SessionBase):
         from socialwatch import queue
 
         candidates = [dict(d) for d in self.open_table().all() if not d.get("assignee") and filters.matches(d)]
-        return min(candidates, key=queue.sort_key) if candidates else None
+        now = filters.at()
+        return min(candidates, key=lambda m: queue.sort_key(m, now)) if candidates else None
 
     # ---- small state documents ----------------------------------------------------------
     def state_get(self, namespace: str, key: str) -> dict | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from socialwatch import cases, model
 from socialwatch.render import color_enabled, safe, style, table
@@ -29,9 +29,19 @@ def ago(value: str | None, now: datetime | None = None) -> str:
     return f"{int(seconds)}s"
 
 
+#: How risk cues show among the flags.
+RISK_FLAGS = {"fraud": "FRAUD", "account_takeover": "TAKEOVER", "safety": "SAFETY", "elderly": "VULNERABLE",
+              "disabled": "VULNERABLE", "bereavement": "VULNERABLE", "medical": "VULNERABLE", "legal": "LEGAL",
+              "press": "PRESS"}
+
+
 def flags(m: dict) -> str:
     score = m.get("score") or {}
     out = []
+    for risk in score.get("risk") or []:
+        flag = RISK_FLAGS.get(risk, str(risk).upper())
+        if flag not in out:
+            out.append(flag)
     if score.get("angry"):
         out.append("ANGRY")
     if score.get("viral"):
@@ -42,6 +52,24 @@ def flags(m: dict) -> str:
     if answer.get("score") is not None:
         out.append("CSAT " + csat_score(answer))
     return " ".join(out)
+
+
+def intent_label(m: dict) -> str:
+    """"complaint", "question", ...; "-" for no response needed, "" when not scored for it."""
+    score = m.get("score") or {}
+    intent = score.get("intent")
+    if not intent:
+        return ""
+    return intent if score.get("needs_response", True) else f"{intent} (no reply needed)"
+
+
+def due_text(due: datetime | None, now: datetime) -> str:
+    """'in 40m', 'overdue 2h' or '-'."""
+    if due is None:
+        return "-"
+    seconds = (due - now).total_seconds()
+    span = ago(model.iso(now - timedelta(seconds=abs(seconds))), now)
+    return f"in {span}" if seconds >= 0 else f"overdue {span}"
 
 
 def author_label(m: dict) -> str:
@@ -71,21 +99,57 @@ def history_entry(m: dict) -> dict:
     }
 
 
-def reasons_table(score: dict) -> str:
+def reasons_table(score: dict, live: list[dict] | None = None) -> str:
+    """The score's factors, and `live` ones computed at read time (the waiting factor)."""
     rows = []
-    for r in score.get("reasons") or []:
+    for r in [*(score.get("reasons") or []), *(live or [])]:
         c = r.get("contribution", 0)
-        rows.append([str(r.get("factor", "")), f"{c:+.0f}" if isinstance(c, (int, float)) else str(c), str(r.get("detail", ""))])
+        rows.append([str(r.get("factor", "")), f"{c:+.0f}" if isinstance(c, (int, float)) else str(c), safe(str(r.get("detail", "")))])
     if not rows:
         return "  (no factors)"
     return table(rows, ["factor", "points", "detail"], align={1: "right"}, shrink=[2])
 
 
-def mention_detail(m: dict, history: list[dict], thread: list[dict] | None = None) -> str:
-    """The full view of one mention, as `show` and triage print it."""
-    color = _color()
+def waiting_factor(m: dict, now: datetime) -> list[dict]:
+    """The live waiting factor as a reason row (none when it does not apply)."""
+    hours = model.waiting_hours(m, now)
+    if hours is None:
+        return []
+    cap = (m.get("score") or {}).get("waiting", {}).get("cap_hours")
+    return [{"factor": "waiting", "contribution": model.waiting_points(m, now),
+             "detail": f"{hours:.1f} h unanswered (full at {cap:g} h; rises with the clock)"}]
+
+
+def triage_line(m: dict, now: datetime, due: datetime | None = None) -> str:
+    """Needs a response, intent, language, risk and the SLA due time, on one line."""
+    from socialwatch.scoring.langnames import name
+
     score = m.get("score") or {}
-    head = f"{safe(m['id'])}  priority {model.effective_priority(m)}"
+    parts = []
+    if "needs_response" in score:
+        parts.append("needs a response" if score.get("needs_response") else "no response needed")
+    if score.get("intent"):
+        parts.append(f"intent {score['intent']} ({score.get('intent_confidence', 0):.2f})")
+    if score.get("complaint") and score.get("intent") != "complaint":
+        parts.append("complaint")
+    language = score.get("language") or m.get("lang")
+    if language:
+        parts.append(f"language {name(language)}")
+    if score.get("risk"):
+        parts.append("risk: " + ", ".join(str(r).replace("_", " ") for r in score["risk"]))
+    if due is not None:
+        parts.append(f"first response due {due_text(due, now)}")
+    return " · ".join(safe(p) for p in parts)
+
+
+def mention_detail(m: dict, history: list[dict], thread: list[dict] | None = None, now: datetime | None = None,
+                   due: datetime | None = None) -> str:
+    """The full view of one mention, as `show` and triage print it; the priority and the waiting
+    time are those at `now` (default: the current time), `due` the SLA's first-response time."""
+    color = _color()
+    now = now or model.utcnow()
+    score = m.get("score") or {}
+    head = f"{safe(m['id'])}  priority {model.effective_priority(m, now)}"
     if m.get("priority_override") is not None:
         head += f" (set by agent; computed {score.get('priority')})"
     tag = flags(m)
@@ -107,6 +171,9 @@ def mention_detail(m: dict, history: list[dict], thread: list[dict] | None = Non
     if m.get("resolved_by") and m.get("status") in model.CLOSED_STATUSES:
         meta.append(f"{m.get('status')} by {safe(m['resolved_by'])}")
     lines.append(" · ".join(meta))
+    triage = triage_line(m, now, due)
+    if triage:
+        lines.append(triage)
     survey = csat_line(m)
     if survey:
         lines.append(survey)
@@ -119,10 +186,14 @@ def mention_detail(m: dict, history: list[dict], thread: list[dict] | None = Non
         lines.append("  [text truncated: it was longer than the 100 KB limit]")
     lines.append("")
     compound = score.get("compound")
+    agent = f" · agent says {m['sentiment_override']}" if m.get("sentiment_override") else ""
     if compound is not None:
         lines.append(f"sentiment {compound:+.2f} (pos {score.get('pos', 0):.2f} neu {score.get('neu', 0):.2f} neg {score.get('neg', 0):.2f})"
-                     + (f" · agent says {m['sentiment_override']}" if m.get("sentiment_override") else ""))
-    lines.append(reasons_table({"reasons": cases.reasons(m)}))  # (a case's priority from a follow-up is a factor too)
+                     + agent)
+    elif score.get("sentiment_note"):
+        lines.append(safe(score["sentiment_note"]) + agent)
+    # a case's priority from a follow-up is a factor too; the waiting factor is computed now
+    lines.append(reasons_table({"reasons": cases.reasons(m)}, waiting_factor(m, now)))
     for note in m.get("notes") or []:
         if isinstance(note, dict):
             lines.append(f"note by {safe(str(note.get('agent')))} {ago(note.get('at'))} ago: {safe(str(note.get('text')))}")
@@ -185,10 +256,23 @@ def csat_line(m: dict) -> str:
     return " ".join(parts)
 
 
-def queue_table(items: list[dict]) -> str:
-    rows = [[str(model.effective_priority(m)), flags(m) + (f" +{len(m['followups'])}" if m.get("followups") else ""), ago(m.get("created_at")), safe(m.get("id") or ""),
-             "@" + safe((m.get("author") or {}).get("handle") or "?"), safe(m.get("text") or "")] for m in items]
-    return table(rows, ["prio", "flags", "age", "id", "author", "text"], align={0: "right"}, shrink=[5, 4])
+def queue_table(items: list[dict], now: datetime | None = None, policy: object | None = None) -> str:
+    """The queue as a table: live priority, flags, intent, language, age, SLA due (with a policy)."""
+    from socialwatch import sla
+
+    now = now or model.utcnow()
+    rows = []
+    for m in items:
+        score = m.get("score") or {}
+        row = [str(model.effective_priority(m, now)), flags(m) + (f" +{len(m['followups'])}" if m.get("followups") else ""),
+               safe(intent_label(m)), safe(score.get("language") or m.get("lang") or ""), ago(m.get("created_at"), now)]
+        if policy is not None:
+            row.append(due_text(sla.due_at(policy, m), now))  # type: ignore[arg-type]
+        row += [safe(m.get("id") or ""), "@" + safe((m.get("author") or {}).get("handle") or "?"), safe(m.get("text") or "")]
+        rows.append(row)
+    head = ["prio", "flags", "intent", "lang", "age", *(["due"] if policy is not None else []), "id", "author", "text"]
+    last = len(head) - 1
+    return table(rows, head, align={0: "right"}, shrink=[last, last - 1])
 
 
 def customer_table(items: list[dict]) -> str:
@@ -201,8 +285,21 @@ def customer_table(items: list[dict]) -> str:
 
 
 def score_explanation(text: str, score: dict) -> str:
-    head = (f"{safe(text)}\n  compound {score['compound']:+.3f} · priority {score['priority']}"
-            f"{' · ANGRY' if score.get('angry') else ''}{' · VIRAL' if score.get('viral') else ''}")
+    """`score --explain`: the text, its sentiment, flags, intent, language, risk and reasons."""
+    from socialwatch.scoring.langnames import name
+
+    compound = score.get("compound")
+    sentiment = f"compound {compound:+.3f}" if compound is not None else safe(score.get("sentiment_note") or "sentiment not scored")
+    flags_shown = [label for key, label in (("needs_response", "NEEDS RESPONSE"), ("complaint", "COMPLAINT"),
+                                            ("angry", "ANGRY"), ("viral", "VIRAL")) if score.get(key)]
+    flags_shown += [RISK_FLAGS.get(r, str(r).upper()) + f" ({r})" for r in score.get("risk") or []]
+    head = f"{safe(text)}\n  {sentiment} · priority {score['priority']}"
+    if score.get("intent"):
+        head += f" · intent {score['intent']} ({score.get('intent_confidence', 0):.2f})"
+    if "language" in score:
+        head += f" · language {name(score.get('language'))}"
+    if flags_shown:
+        head += " · " + ", ".join(flags_shown)
     return head + "\n" + reasons_table(score) + "\n"
 
 

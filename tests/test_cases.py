@@ -13,8 +13,8 @@ import pytest
 from tests.conftest import use_backend
 from tests.test_cli import lines, sw, write_jsonl
 
-CALM = "my router is dead"  # priority 27, not angry
-ANGRY = "WORST service EVER!!! still dead, cancel my account, useless"  # priority 73 (with the routing rule "churn risk"), angry
+CALM = "my router is dead"  # not angry
+ANGRY = "WORST service EVER!!! still dead, cancel my account, useless"  # angry, boosted by the routing rule "churn risk"
 
 
 @pytest.fixture
@@ -41,6 +41,15 @@ def case_with_angry_followup(tmp_path: pathlib.Path) -> None:
     load(tmp_path, [{"id": "twitter:1", "text": CALM, "author": {"handle": "kim"}}], "root.jsonl")
     load(tmp_path, [{"id": "twitter:2", "text": ANGRY, "author": {"handle": "kim"}, "in_reply_to": "twitter:1"}],
          "followup.jsonl")
+
+
+def own_priorities() -> tuple[int, int]:
+    """(the calm root twitter:1's own priority, the angry follow-up twitter:2's), as scoring and
+    routing computed them (the scoring model sets the numbers; the tests are about how a case
+    combines them)."""
+    calm, angry = shown("twitter:1")["score"]["priority"], shown("twitter:2")["score"]["priority"]
+    assert angry > calm
+    return calm, angry
 
 
 def factors(text: str) -> dict[str, int]:
@@ -75,11 +84,12 @@ def test_claim_takes_the_whole_case_at_its_case_priority(home: pathlib.Path, tmp
     case_with_angry_followup(tmp_path)
     load(tmp_path, [{"id": "twitter:5", "text": "my bill is wrong, charged twice", "author": {"handle": "lee"}}],
          "other.jsonl")
-    assert [m["id"] for m in lines(sw("triage", "--json")[1])][0] == "twitter:1"  # the case, at its follow-up's 73
+    _, angry = own_priorities()
+    assert [m["id"] for m in lines(sw("triage", "--json")[1])][0] == "twitter:1"  # the case, at its follow-up's priority
     code, out, err = sw("--as", "alex", "claim", "--json")
     assert code == 0, err
     claimed = json.loads(out)
-    assert claimed["id"] == "twitter:1" and claimed["assignee"] == "alex" and claimed["priority"] == 73
+    assert claimed["id"] == "twitter:1" and claimed["assignee"] == "alex" and claimed["priority"] == angry
     assert shown("twitter:2")["assignee"] == "alex"
     audit = lines(sw("history", "twitter:2", "--json")[1])
     assert [(e["action"], e["agent"], e.get("case")) for e in audit] == [("claim", "alex", "twitter:1")]
@@ -100,31 +110,33 @@ def test_assigning_a_followup_assigns_its_case(home: pathlib.Path, tmp_path: pat
 
 def test_resolving_a_followup_gives_the_case_its_own_priority_back(home: pathlib.Path, tmp_path: pathlib.Path) -> None:
     case_with_angry_followup(tmp_path)
-    assert shown("twitter:1")["priority"] == 73
+    calm, angry = own_priorities()
+    assert shown("twitter:1")["priority"] == angry
     code, out, err = sw("--as", "alex", "resolve", "twitter:2")
     assert code == 0, err
     assert "twitter:1" in err  # says the case stays open
     case = shown("twitter:1")
-    assert case["status"] == "new" and case["priority"] == 27 and not case.get("case_priority")
-    assert [m["priority"] for m in lines(sw("triage", "--json")[1])] == [27]
+    assert case["status"] == "new" and case["priority"] == calm and not case.get("case_priority")
+    assert [m["priority"] for m in lines(sw("triage", "--json")[1])] == [calm]
     text = sw("show", "twitter:1")[1]
-    assert "priority 27" in text and sum(factors(text).values()) == 27
+    assert f"priority {calm}" in text and sum(factors(text).values()) == calm
     assert "twitter:2 (resolved): WORST" in text
     assert sw("reopen", "twitter:2")[0] == 0
-    assert shown("twitter:1")["priority"] == 73
-    assert sw("priority", "twitter:2", "70")[0] == 0
-    assert shown("twitter:1")["priority"] == 70
+    assert shown("twitter:1")["priority"] == angry
+    assert sw("priority", "twitter:2", str(calm + 1))[0] == 0
+    assert shown("twitter:1")["priority"] == calm + 1
     assert sw("priority", "twitter:2", "auto")[0] == 0
-    assert shown("twitter:1")["priority"] == 73
+    assert shown("twitter:1")["priority"] == angry
 
 
 def test_reopening_a_followup_of_a_closed_case_reopens_the_case(home: pathlib.Path, tmp_path: pathlib.Path) -> None:
     case_with_angry_followup(tmp_path)
+    calm, angry = own_priorities()
     assert sw("resolve", "twitter:1")[0] == 0
-    assert shown("twitter:2")["status"] == "resolved" and shown("twitter:1")["priority"] == 27
+    assert shown("twitter:2")["status"] == "resolved" and shown("twitter:1")["priority"] == calm
     assert sw("reopen", "twitter:2")[0] == 0
     case = shown("twitter:1")
-    assert case["status"] == "open" and case["priority"] == 73
+    assert case["status"] == "open" and case["priority"] == angry
     assert [m["id"] for m in lines(sw("triage", "--json")[1])] == ["twitter:1"]
 
 
@@ -138,13 +150,14 @@ def test_a_reply_that_resolves_the_case_closes_its_followups(home: pathlib.Path,
 
 def test_show_lists_the_followup_behind_a_case_priority(home: pathlib.Path, tmp_path: pathlib.Path) -> None:
     case_with_angry_followup(tmp_path)
+    calm, angry = own_priorities()
     code, text, err = sw("show", "twitter:1")
     assert code == 0, err
-    assert "twitter:1  priority 73" in text
+    assert f"twitter:1  priority {angry}" in text
     rows = factors(text)
-    assert rows["case"] == 73 - 27 and sum(rows.values()) == 73
-    assert "follow-up twitter:2 priority 73" in text
-    assert shown("twitter:1")["case_priority"] == {"followup": "twitter:2", "priority": 73}
+    assert rows["case"] == angry - calm and sum(rows.values()) == angry
+    assert f"follow-up twitter:2 priority {angry}" in text
+    assert shown("twitter:1")["case_priority"] == {"followup": "twitter:2", "priority": angry}
 
 
 def test_claim_shows_the_same_customer_history_as_show(home: pathlib.Path, tmp_path: pathlib.Path) -> None:
@@ -179,6 +192,7 @@ def test_triage_shows_the_case_with_its_followups_and_assigns_it_whole(home: pat
     from tests.inbox_helpers import idle, make_app, run, screen_text, until
 
     case_with_angry_followup(tmp_path)
+    _, angry = own_priorities()
 
     async def go() -> None:
         app = make_app()
@@ -187,8 +201,8 @@ def test_triage_shows_the_case_with_its_followups_and_assigns_it_whole(home: pat
             assert app.table.ids == ["twitter:1"]  # the case, not its follow-up alone
             assert app.conv.thread and app.conv.thread[0]["id"] == "twitter:2"
             text = screen_text(app)
-            assert "still dead" in text and "follow-up twitter:2 priority 73" in text
-            assert text.splitlines()[2].lstrip().startswith("73")  # the case's priority in the list
+            assert "still dead" in text and f"follow-up twitter:2 priority {angry}" in text
+            assert text.splitlines()[2].lstrip().startswith(str(angry))  # the case's priority in the list
             await pilot.press("a", "enter")
             await idle(pilot, app)
     run(go())

@@ -23,7 +23,9 @@ ORIGINAL = ["id", "platform", "source", "kind", "created_at", "author_handle", "
             "computed_priority", "sentiment", "compound", "angry", "viral", "first_response_at", "resolved_at", "replies",
             "likes", "reposts", "reply_count", "quotes", "conversation_id", "in_reply_to", "fetched_at"]
 APPENDED = ["first_response_seconds", "first_replied_by", "reply_text", "resolved_by", "csat_score", "csat_scale",
-            "csat_comment", "notes"]
+            "csat_comment", "notes",
+            # appended after them for issue #17 (triage intelligence)
+            "language", "complaint", "needs_response", "intent", "intent_confidence", "risk"]
 
 
 @pytest.fixture

@@ -15,16 +15,23 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from socialwatch import scoring
+from socialwatch import model, scoring
 from socialwatch.errors import ConfigError
 from socialwatch.model import iso
-from socialwatch.scoring import Scorer, explain
+from socialwatch.scoring import Scorer, explain, vader
+from socialwatch.scoring import scorer as scorer_module
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 LABELS = ROOT / "tests" / "data" / "twcs_labels.csv"
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
-#: Measured angry F1 on the check set was 0.73; this floor leaves room for small cue changes.
-ANGRY_F1_FLOOR = 0.65
+#: The rule-based angry flag measured 0.73 on this check set, whose labels predate the labelling
+#: guidelines (tests/data/README.md): they count impatience and exasperation as anger, which
+#: the guidelines (and the project's hidden sets) do not. Issue 17 moved `angry` to those
+#: guidelines (held-out floor in test_quality.py): the 15 "angry" tweets of this set that the new
+#: flag leaves calm and that labels_v2.csv labels as well are all labelled not angry there.
+#: Measured here after the change: 0.58-0.61 (two tweets near the threshold move it by 0.03 when
+#: the model is retrained); this floor keeps it from sliding further.
+ANGRY_F1_FLOOR = 0.55
 
 
 # -- fixture readers (cached: several tests share them) -------------------------------------------
@@ -77,13 +84,27 @@ def scorer() -> Scorer:
 # -- quality on the shared data --------------------------------------------------------------------
 
 
-def test_compound_correlates_with_vader_ground_truth(fixtures_dir, scorer):
+def test_compound_correlates_with_vader_ground_truth(fixtures_dir):
     rows = ground_truth(fixtures_dir / "vader" / "tweets_GroundTruth.txt")
     assert len(rows) == 4200
-    ours = [scorer.score_text(text)["compound"] for _, text in rows]
+    english = Scorer({"detect_language": False})  # VADER's own figure: every text scored as English
+    ours = [english.score_text(text)["compound"] for _, text in rows]
     r = statistics.correlation(ours, [mean for mean, _ in rows])
     print(f"Pearson r (tweets ground truth) = {r:.4f}")
     assert r >= 0.87
+
+
+def test_language_detection_leaves_the_english_ground_truth_scored(fixtures_dir, scorer):
+    """With detection on, the English tweets of VADER's ground truth keep their sentiment: the
+    few taken for another language (about 10 of 4,200, half of them really are) get none, and
+    the correlation over the rest stays at VADER's."""
+    rows = ground_truth(fixtures_dir / "vader" / "tweets_GroundTruth.txt")
+    scores = [(mean, scorer.score_text(text)) for mean, text in rows]
+    unscored = [s for _, s in scores if s["compound"] is None]
+    assert len(unscored) <= 15
+    assert all(s["language"] != "en" and s["sentiment_note"].startswith("sentiment not scored for") for s in unscored)
+    kept = [(mean, s["compound"]) for mean, s in scores if s["compound"] is not None]
+    assert statistics.correlation([c for _, c in kept], [m for m, _ in kept]) >= 0.87
 
 
 def test_fast_analyzer_gives_exactly_vader_scores(fixtures_dir, scorer):
@@ -122,7 +143,7 @@ def test_angry_flag_beats_compound_baseline_on_check_set(fixtures_dir, scorer):
     gold = [row["angry"] == "1" for row in labels]
     scores = [scorer.score_text(rows[row["tweet_id"]]["text"]) for row in labels]
     ours = f1([s["angry"] for s in scores], gold)
-    baseline = f1([s["compound"] <= -0.5 for s in scores], gold)
+    baseline = f1([(s["compound"] or 0.0) <= -0.5 for s in scores], gold)  # None: not scored (not English)
     print(f"angry F1 on {len(labels)} labelled tweets: ours {ours:.3f}, baseline compound <= -0.5 {baseline:.3f}")
     assert ours > baseline
     assert ours >= ANGRY_F1_FLOOR
@@ -137,8 +158,6 @@ def test_angry_flag_beats_compound_baseline_on_check_set(fixtures_dir, scorer):
         "great, 3 hours on hold",
         "Thanks for nothing. Still no refund.",
         "Love how my order is still not here after two weeks",
-        "Oh great, the app crashed again",
-        "I want to cancel my account",
         "Switching to another provider, never again",
         "I'm cancelling my subscription today",
         "WHY IS MY ORDER STILL NOT HERE???",
@@ -175,16 +194,38 @@ def test_calm_messages(scorer, text):
     assert not score["angry"], score["reasons"]
 
 
+@pytest.mark.parametrize(
+    ("text", "cue"),
+    [
+        # The labelling guidelines call a matter-of-fact churn or mild sarcasm a complaint, not
+        # anger ("a light-hearted or matter-of-fact mention of switching is not enough"): the
+        # cue is found and counted, and the mention ranks as a complaint.
+        ("Oh great, the app crashed again", "sarcasm 'oh great'"),
+        ("I want to cancel my account", "churn 'cancel my account'"),
+    ],
+)
+def test_calm_churn_and_mild_sarcasm_are_complaints_with_their_cue(scorer, text, cue):
+    score = scorer.score_text(text)
+    assert score["complaint"] and score["needs_response"] and score["intent"] == "complaint"
+    assert cue in anger_reason(score)["detail"]
+    assert anger_reason(score)["contribution"] > 0
+
+
+def anger_reason(score: dict) -> dict:
+    return next(r for r in score["reasons"] if r["factor"] == "anger")
+
+
 def test_vader_alone_misses_the_sarcasm_we_catch(scorer):
     score = scorer.score_text("great, 3 hours on hold")
     assert score["compound"] > 0  # VADER reads it as positive
-    detail = score["reasons"][1]["detail"]
+    detail = anger_reason(score)["detail"]
     assert "sarcasm" in detail and "waiting" in detail
+    assert score["angry"]
 
 
 def test_negated_anger_word_does_not_count(scorer):
-    assert "anger words" not in scorer.score_text("I am not frustrated at all")["reasons"][1]["detail"]
-    assert "anger words" in scorer.score_text("I am frustrated")["reasons"][1]["detail"]
+    assert "anger words" not in anger_reason(scorer.score_text("I am not frustrated at all"))["detail"]
+    assert "anger words" in anger_reason(scorer.score_text("I am frustrated"))["detail"]
 
 
 # -- virality, privacy, waiting, priority ----------------------------------------------------------
@@ -228,14 +269,41 @@ def test_dm_outranks_the_same_public_text(scorer):
     assert any(r["factor"] == "private" for r in private["reasons"])
 
 
-def test_waiting_is_capped_so_old_items_are_not_urgent(scorer):
+def test_waiting_is_live_and_capped_so_old_items_are_not_urgent(scorer):
+    """The waiting factor is not frozen in the score: it is computed at read time from the
+    score's `waiting` spec, rises with the clock and stops at its weight."""
     text = "what time do you open on Sunday?"
-    fresh = scorer.score(mention(text, created_at=iso(NOW)), NOW)
-    old = scorer.score(mention(text, created_at=iso(NOW - timedelta(days=60))), NOW)
-    waiting = next(r for r in old["reasons"] if r["factor"] == "waiting")
-    assert waiting["contribution"] == scorer.weights["waiting"]
-    assert old["priority"] - fresh["priority"] <= scorer.weights["waiting"]
-    assert old["priority"] < 25
+    m = mention(text, created_at=iso(NOW - timedelta(days=60)), status="new")
+    m["score"] = score = scorer.score(m, NOW)
+    m["priority"] = score["priority"]
+    assert score["needs_response"]
+    assert "waiting" not in [r["factor"] for r in score["reasons"]]
+    assert score["waiting"] == {"weight": scorer.weights["waiting"], "cap_hours": scorer.waiting_cap_hours}
+    assert model.effective_priority(m, NOW) - score["priority"] == scorer.weights["waiting"]
+    assert model.effective_priority(m) == score["priority"]  # without a time: the stored priority
+
+
+def test_waiting_rises_during_a_shift(scorer):
+    created = NOW - timedelta(hours=1)
+    m = mention("my broadband is down, any news?", created_at=iso(created), status="new")
+    m["score"] = scorer.score(m, created)
+    m["priority"] = m["score"]["priority"]
+    hour = [model.effective_priority(m, created + timedelta(hours=h)) for h in (0, 4, 8, 12, 24, 48)]
+    assert hour == sorted(hour) and hour[0] < hour[-1]
+    assert hour[-1] - hour[0] == scorer.weights["waiting"]
+    assert model.waiting_points(m, created + timedelta(hours=6)) == int(scorer.weights["waiting"] * 6 / 24)
+    # answered, closed or overridden: no more waiting
+    assert model.effective_priority({**m, "first_response_at": iso(NOW)}, NOW + timedelta(days=1)) == m["priority"]
+    assert model.effective_priority({**m, "status": "resolved"}, NOW + timedelta(days=1)) == m["priority"]
+    assert model.effective_priority({**m, "priority_override": 7}, NOW + timedelta(days=1)) == 7
+
+
+def test_no_waiting_for_mentions_that_need_no_response(scorer):
+    m = mention("love the new shop in Leeds, great staff!", created_at=iso(NOW - timedelta(days=2)), status="new")
+    m["score"] = scorer.score(m, NOW)
+    m["priority"] = m["score"]["priority"]
+    assert not m["score"]["needs_response"] and "waiting" not in m["score"]
+    assert model.effective_priority(m, NOW) == m["priority"]
 
 
 def test_angry_viral_dm_ranks_high(scorer):
@@ -271,14 +339,19 @@ def test_reasons_sum_to_priority(scorer):
     )
     score = scorer.score(m, NOW, boost=5, boost_reason="rule: billing")
     factors = [r["factor"] for r in score["reasons"]]
-    assert factors == ["negativity", "anger", "viral", "waiting", "boost"]
+    assert factors == ["response", "intent", "anger", "negativity", "viral", "boost"]
     assert abs(sum(r["contribution"] for r in score["reasons"]) - score["priority"]) <= 1
+    calm = scorer.score(mention("do you ship to Ireland?", author={"followers": 30}), NOW)
+    assert abs(sum(r["contribution"] for r in calm["reasons"]) - calm["priority"]) <= 1
 
 
 def test_score_shape_and_json(scorer):
-    score = scorer.score(mention("help!!", author={"followers": 12}, created_at="2026-11-23T10:00:00Z"), NOW)
-    assert set(score) == {"compound", "pos", "neu", "neg", "angry", "viral", "priority", "reasons"}
+    score = scorer.score(mention("help!! my order never arrived", author={"followers": 12}, created_at="2026-11-23T10:00:00Z"), NOW)
+    assert set(score) == {"compound", "pos", "neu", "neg", "angry", "viral", "complaint", "needs_response", "intent",
+                          "intent_confidence", "risk", "language", "priority", "reasons", "waiting"}
     assert isinstance(score["priority"], int) and 0 <= score["priority"] <= 100
+    assert score["intent"] in ("complaint", "question", "request", "feedback", "praise", "other")
+    assert 0 <= score["intent_confidence"] <= 1 and score["language"] == "en" and score["risk"] == []
     assert all(set(r) == {"factor", "contribution", "detail"} for r in score["reasons"])
     assert json.loads(json.dumps(score)) == score
 
@@ -306,7 +379,7 @@ def test_missing_fields_still_score(scorer, fields):
 
 def test_score_text_has_no_mention_factors(scorer):
     score = scorer.score_text("where is my order???")
-    assert [r["factor"] for r in score["reasons"]] == ["negativity", "anger"]
+    assert [r["factor"] for r in score["reasons"]] == ["response", "intent", "anger", "negativity"]
 
 
 def test_explain_rows(scorer):
@@ -315,10 +388,11 @@ def test_explain_rows(scorer):
     )
     rows = explain(score)
     assert all(len(row) == 3 and all(isinstance(x, str) for x in row) for row in rows)
-    assert [row[0] for row in rows] == ["negativity", "anger", "private", "boost", "priority"]
+    assert [row[0] for row in rows] == ["response", "intent", "anger", "negativity", "private", "boost", "priority"]
     assert rows[-1][1] == str(score["priority"])
-    assert "churn" in rows[1][2]
-    assert rows[3] == ("boost", "+10.0", "VIP")
+    assert "churn" in rows[2][2]
+    assert rows[5] == ("boost", "+10.0", "VIP")
+    assert rows[0][2].startswith("needs a response (p ") and "complaint" in rows[-1][2]
 
 
 # -- score_many ------------------------------------------------------------------------------------
@@ -356,16 +430,16 @@ def test_score_many_in_worker_processes_equals_score():
     assert pooled.score_many(batch, NOW) == [pooled.score(m, NOW) for m in batch]
 
 
-_REAL_SCORE_RANGE = scoring._score_range
+_REAL_SCORE_RANGE = scorer_module._score_range
 
 
 def _pid_spy(bounds: tuple[int, int]) -> list[dict]:
-    """Stands in for scoring._score_range in workers (module level: the pool pickles it by name)."""
+    """Stands in for scorer_module._score_range in workers (module level: the pool pickles it by name)."""
     return [dict(score, pid=os.getpid()) for score in _REAL_SCORE_RANGE(bounds)]
 
 
 def test_score_many_uses_worker_processes_for_big_batches(monkeypatch):
-    monkeypatch.setattr(scoring, "_score_range", _pid_spy)
+    monkeypatch.setattr(scorer_module, "_score_range", _pid_spy)
     pids = {score.get("pid") for score in Scorer({"parallel_min": 10}).score_many(_batch(40), NOW)}
     assert None not in pids and os.getpid() not in pids
     assert {score.get("pid") for score in Scorer({"parallel_min": 41}).score_many(_batch(40), NOW)} == {None}
@@ -396,7 +470,7 @@ def test_config_anger_and_churn_words():
     assert not plain["angry"]
     custom = Scorer({"anger_words": ["Bananas"], "churn_words": ["moving to acme"]}).score_text(text)
     assert custom["angry"]
-    detail = custom["reasons"][1]["detail"]
+    detail = anger_reason(custom)["detail"]
     assert "anger words 'bananas'" in detail and "churn 'moving to acme'" in detail
 
 
@@ -406,7 +480,10 @@ def test_config_weights_and_thresholds():
     score = s.score(m, NOW)
     assert score["viral"] and not score["angry"]
     contributions = {r["factor"]: r["contribution"] for r in score["reasons"]}
-    assert contributions["private"] == 40 and contributions["waiting"] == 10
+    assert contributions["private"] == 40
+    assert score["waiting"] == {"weight": 15, "cap_hours": 1}
+    m = dict(m, score=score, priority=score["priority"], status="new")
+    assert model.effective_priority(m, NOW) == min(100, score["priority"] + 15)  # 3 h > the 1 h cap
 
 
 @pytest.mark.parametrize(
@@ -459,7 +536,7 @@ def test_vader_is_imported_lazily():
 def test_other_vader_versions_fall_back_to_plain_polarity_scores(monkeypatch, scorer):
     texts = ["great, 3 hours on hold", "I LOVE it!!! 😍", "not bad, but the app crashes every time", "kind of ok"]
     expected = [scorer.score_text(t) for t in texts]
-    monkeypatch.setattr(scoring, "VADER_FAST_VERSION", "0.0")
-    monkeypatch.setattr(scoring, "_ANALYZERS", {})
+    monkeypatch.setattr(vader, "VADER_FAST_VERSION", "0.0")
+    monkeypatch.setattr(vader, "_ANALYZERS", {})
     fallback = Scorer()
     assert [fallback.score_text(t) for t in texts] == expected

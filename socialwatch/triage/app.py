@@ -76,7 +76,7 @@ COMMANDS = {
     "help": "the keys", "quit": "quit",
 }
 
-FLAG_LEGEND = ("Flags: A angry · V viral · D direct message · ! a reply failed or has an unknown outcome · "
+FLAG_LEGEND = ("Flags: A angry · V viral · D direct message · R a risk · ! a reply failed or has an unknown outcome · "
                "~ a reply is being sent · d a saved draft · +N the customer's follow-ups. "
                "SLA: time left to the first-response target (negative: overdue).")
 

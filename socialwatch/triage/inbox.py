@@ -79,7 +79,8 @@ def language_of(m: dict) -> str:
 
 
 def flags(m: dict, sending: dict[str, str]) -> str:
-    """A few letters: A angry, V viral, D direct message, ! a reply failed or of unknown outcome,
+    """A few letters: A angry, V viral, D direct message, R a risk (fraud, safety, vulnerability,
+    legal, press), ! a reply failed or of unknown outcome,
     ~ a reply in flight, d a saved draft, +N the customer's follow-ups."""
     score = m.get("score") or {}
     out = ""
@@ -89,6 +90,8 @@ def flags(m: dict, sending: dict[str, str]) -> str:
         out += "V"
     if m.get("kind") == "dm":
         out += "D"
+    if score.get("risk"):
+        out += "R"
     state = sending.get(m["id"])
     if state in ("failed", "unknown"):
         out += "!"
@@ -165,8 +168,10 @@ class Inbox:
     def read(self, store: Any | None = None) -> tuple[list[dict], dict[str, str]]:
         """The open queue and the outbox records in trouble, read from the store (any thread)."""
         store = store or self.app.store
+        base = copy.copy(self.base)
+        base.now = self.clock()  # the priority moves with the clock: ordered as of this read
         snapshot = store.snapshot()  # TinyDB: the open file, read once for the queue and the lookups
-        mentions = queue.select(snapshot, self.base) if snapshot is not None else store.select_open(self.base)
+        mentions = queue.select(snapshot, base) if snapshot is not None else store.select_open(base)
         sending = {r["mention_id"]: r["state"] for r in store.replies(("pending", "sending", "failed", "unknown"))}
         self.snapshot = snapshot
         return mentions, sending
@@ -213,6 +218,7 @@ class Inbox:
     def visible(self) -> list[dict]:
         """The mentions of the current view, query and filters, highest priority first."""
         now = self.clock()
+        self.extra.now = now
         out = [m for m in self.mentions if self.in_view(m, self.view, now) and self.extra.matches(m) and self.matches_query(m)]
         return out if self.limit is None else out[: self.limit]
 
@@ -244,7 +250,7 @@ class Inbox:
             return "", False
         try:
             created = model.parse_time(m["created_at"])
-            due = self.policy.due(created, self.policy.target(model.effective_priority(m)))
+            due = self.policy.due(created, self.policy.target(model.effective_priority(m, now)))
         except (ValueError, Exception):  # noqa: BLE001 - a bad policy or date must not break the list
             return "?", False
         left = (due - now).total_seconds()
@@ -260,10 +266,10 @@ class Inbox:
         lang = language_of(m)
         what = " ".join(x for x in (short(intent, 5) if intent and lang else short(intent, 8),
                                     short(lang, 2) if lang else "") if x)
-        cells = (str(model.effective_priority(m)), flags(m, self.sending), sla_text, ago(m.get("created_at"), now),
+        prio = model.effective_priority(m, now)  # (with the waiting time as of now)
+        cells = (str(prio), flags(m, self.sending), sla_text, ago(m.get("created_at"), now),
                  "@" + short(author.get("handle") or "?", 11), state, what, one_line(m.get("text")))
-        return Row(m["id"], cells, model.effective_priority(m), bool((m.get("score") or {}).get("angry")), overdue,
-                   assignee == self.agent)
+        return Row(m["id"], cells, prio, bool((m.get("score") or {}).get("angry")), overdue, assignee == self.agent)
 
     def rows(self) -> list[Row]:
         now = self.clock()

@@ -177,7 +177,7 @@ def heading(m: dict, agent: str, now: datetime, sla_text: str = "", overdue: boo
     score = m.get("score") or {}
     author = m.get("author") or {}
     t = Text()
-    t.append(f"{model.effective_priority(m)} ", style="bold")
+    t.append(f"{model.effective_priority(m, now)} ", style="bold")
     for flag, on in (("ANGRY", score.get("angry")), ("VIRAL", score.get("viral")), ("DM", m.get("kind") == "dm")):
         if on:
             t.append(flag + " ", style="bold red" if flag != "DM" else "bold")
@@ -216,6 +216,11 @@ def conversation_view(conv: ib.Conversation, agent: str, now: datetime, sla_text
 
     m = conv.mention
     parts: list[Any] = [heading(m, agent, now, sla_text, overdue)]
+    from socialwatch.views import triage_line
+
+    intel = triage_line(m, now)  # needs a response, intent, language, risk (already made safe)
+    if intel:
+        parts.append(Text(intel, style="bold red" if (m.get("score") or {}).get("risk") else ""))
     survey = csat_line(m)  # (already made safe)
     if survey:
         parts.append(Text(survey, style="bold"))
@@ -251,13 +256,15 @@ def conversation_view(conv: ib.Conversation, agent: str, now: datetime, sla_text
     for _, item in sorted(items, key=lambda p: p[0]):
         parts.append(item)
     score = m.get("score") or {}
-    parts.append(_rule(f"Why priority {model.effective_priority(m)}"))
+    parts.append(_rule(f"Why priority {model.effective_priority(m, now)}"))
     from socialwatch import cases
 
     reasons = Text()
     if m.get("priority_override") is not None:
         reasons.append(f"     override: set by an agent (computed {score.get('priority')})\n")
-    for r in cases.reasons(m):
+    from socialwatch.views import waiting_factor
+
+    for r in [*cases.reasons(m), *waiting_factor(m, now)]:
         c = r.get("contribution", 0)
         points = f"{c:+.0f}" if isinstance(c, (int, float)) else safe(str(c))[:4]
         reasons.append(f"{points:>4} ", style="bold")

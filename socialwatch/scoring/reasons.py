@@ -1,0 +1,94 @@
+"""Reasons: the factors of a priority with their points and what caused them (the words and
+cues that weighed most in the model's decisions), and readable rows of them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+#: Probabilities as shown ("0.93"), by hundredths: formatting floats is a good part of the cost
+#: of composing a score on ingest.
+_P = [f"{i / 100:.2f}" for i in range(101)]
+
+
+def _p(value: float) -> str:
+    return _P[int(value * 100 + 0.5)]
+
+
+def reasons_of(a: Any, w: dict[str, float], needs_response: bool, complaint: bool, angry: bool,
+               intent: str) -> tuple[list[dict], float]:
+    """The text's factors (response, intent, risk, anger, negativity) and their total."""
+    p = a.prediction
+    ex = a.explain
+    why = "; " + a.note if a.note else ""
+    needed, p_needs = p["needs_response"]
+    words = ex.get("needs_response")
+    tail = ": " + words + ")" if words else why + ")"
+    if needs_response:
+        response = w["needs_response"]
+        detail = "needs a response: a risk cue" if a.risk and not needed else "needs a response (p " + _p(p_needs) + tail
+    else:
+        response = round(w["needs_response"] * 0.25 * p_needs, 1)
+        if a.note and a.note.startswith("addressed to"):
+            detail = "no response needed: " + a.note
+        else:
+            detail = "no response needed (p " + _p(p_needs) + tail
+    reasons = [{"factor": "response", "contribution": response, "detail": detail}]
+    total = response
+
+    if intent == "complaint":
+        points = w["complaint"]
+        said, p_complaint = p["complaint"]
+        if not said and angry:
+            detail = "complaint: angry"
+        else:
+            words = ex.get("complaint")
+            detail = "complaint (p " + _p(p_complaint) + (": " + words + ")" if words else ")")
+    else:
+        points = w["question"] if intent == "question" or intent == "request" else 0.0
+        confidence = p["intent"][1] if p["intent"][0] == intent else p["complaint"][1]
+        detail = intent + " (" + _p(confidence) + why + ")"
+    reasons.append({"factor": "intent", "contribution": points, "detail": detail})
+    total += points
+
+    if a.risk:
+        extra = min(len(a.risk) - 1, 2)
+        points = round(w["risk"] * (1 + 0.2 * extra), 1)
+        detail = "; ".join([f"{category.replace('_', ' ')} '{phrase}'" for category, phrase in a.risk])
+        reasons.append({"factor": "risk", "contribution": points, "detail": detail})
+        total += points
+
+    p_angry = p["angry"][1]
+    anger = w["anger"] if angry else round(w["anger"] * 0.3 * p_angry, 1)
+    found = "; ".join([f"{name} '{detail}'" for name, _, detail in a.cues]) if a.cues else "no cues"
+    detail = f"{'angry' if angry else 'not angry'} (p {_p(p_angry)}; cue points {a.points:.2f}: {found})"
+    reasons.append({"factor": "anger", "contribution": anger, "detail": detail})
+    total += anger
+
+    if a.compound is None:
+        reasons.append({"factor": "negativity", "contribution": 0.0, "detail": a.note or "sentiment not scored"})
+    else:
+        negativity = round(w["negativity"] * -a.compound, 1) if a.compound < 0 else 0.0
+        scorer = "; " + a.note if a.note and a.note.startswith("scored for") else ""
+        detail = f"VADER compound {a.compound:+.2f}{scorer}"
+        reasons.append({"factor": "negativity", "contribution": negativity, "detail": detail})
+        total += negativity
+    return reasons, total
+
+
+def _is_number(value: Any) -> bool:
+    import math
+
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def explain(score: dict) -> list[tuple[str, str, str]]:
+    """Rows (factor, contribution, detail) for a readable table, ending with the priority."""
+    rows = []
+    for r in score.get("reasons") or []:
+        value = r.get("contribution", 0)
+        shown = f"{value:+.1f}" if _is_number(value) else str(value)
+        rows.append((str(r.get("factor", "?")), shown, str(r.get("detail", ""))))
+    flags = [name for name in ("needs_response", "complaint", "angry", "viral") if score.get(name)]
+    flags += [f"risk: {r}" for r in score.get("risk") or []]
+    rows.append(("priority", str(score.get("priority", 0)), ", ".join(flags) or "-"))
+    return rows

@@ -1,0 +1,1 @@
+"""Training the learned part of scoring (run by hand; needs the `train` extra: scikit-learn)."""

@@ -963,7 +963,13 @@ def health(state: State, as_json: bool, fmt: str, backlog: bool, need_daemon: bo
     from socialwatch import health as health_mod
     from socialwatch.output import json_line
 
-    report = health_mod.summary(state.app, backlog=backlog, daemon=need_daemon)
+    try:
+        report = health_mod.summary(state.app, backlog=backlog, daemon=need_daemon)
+    except SocialwatchError as exc:
+        if not (as_json or fmt in ("json", "prometheus")):
+            raise
+        # a monitoring collector still gets its metrics (socialwatch_up 0) and the reason
+        report = health_mod.unusable(exc, exc.exit_code)
     if as_json or fmt == "json":
         json_line(report)
     elif fmt == "prometheus":

@@ -102,7 +102,8 @@ def summary(app: App, now: datetime | None = None, *, backlog: bool = False, dae
                 "up": False, "sources": [],
                 "store": {"backend": app.store.backend, "where": app.store.describe(), "error": str(exc)},
                 "daemon": None, "backlog_counts": backlog, "backlog": None, "unanswered": None,
-                "oldest_unanswered": None, "sla_breaches": None, "sla_breach_ids": []}
+                "oldest_unanswered": None, "sla_breaches": None, "sla_breach_ids": [],
+                "sla_breach_ids_truncated": False}
     unanswered = [m for m in open_items if not m.get("first_response_at")]
     oldest = min(unanswered, key=lambda m: m.get("created_at") or "", default=None)
     breaches = [m for m in unanswered if sla.breached(policy, m, now, effective_priority(m))]
@@ -136,9 +137,22 @@ def summary(app: App, now: datetime | None = None, *, backlog: bool = False, dae
         "oldest_unanswered": None if oldest is None else {
             "id": oldest["id"], "created_at": oldest.get("created_at"), "age_seconds": _age(oldest.get("created_at"), now)},
         "sla_breaches": len(breaches),
-        "sla_breach_ids": [m["id"] for m in breaches[:50]],
+        "sla_breach_ids": [m["id"] for m in breaches[:MAX_BREACH_IDS]],
+        "sla_breach_ids_truncated": len(breaches) > MAX_BREACH_IDS,
     }
 
+
+def unusable(exc: Exception, exit_code: int) -> dict:
+    """The health report of a configuration that cannot even be loaded (a wrong store path, a
+    broken file): the service is down, and monitoring still gets a report saying why."""
+    return {"state": "failing", "exit_code": exit_code, "reasons": [f"configuration: {exc}"],
+            "checked_at": model.iso(model.utcnow()), "up": False, "sources": [], "store": None, "daemon": None,
+            "backlog_counts": False, "backlog": None, "unanswered": None, "oldest_unanswered": None,
+            "sla_breaches": None, "sla_breach_ids": [], "sla_breach_ids_truncated": False}
+
+
+#: `sla_breach_ids` lists at most this many (the count is `sla_breaches`).
+MAX_BREACH_IDS = 50
 
 _STATE_VALUE = {"ok": 0, "degraded": 1, "never polled": 1, "failing": 2, "not entitled": 2, "disabled": -1}
 
@@ -172,7 +186,7 @@ def prometheus(report: dict) -> str:
     if report.get("unanswered") is not None:
         out += gauge("socialwatch_oldest_unanswered_seconds", "Age of the oldest unanswered mention.",
                      f"{(oldest or {}).get('age_seconds') or 0:.0f}")
-    out += gauge("socialwatch_store_bytes", "Size of the store.", report["store"].get("bytes"))
+    out += gauge("socialwatch_store_bytes", "Size of the store.", (report.get("store") or {}).get("bytes"))
     if report["sources"]:
         out += ["# HELP socialwatch_source_state Source state: 0 ok, 1 degraded, 2 failing, -1 disabled.",
                 "# TYPE socialwatch_source_state gauge"]

@@ -55,6 +55,115 @@ def atomic_write(path: pathlib.Path, payload: bytes) -> None:
         pass
 
 
+#: The journal of a commit that replaces several files (see `commit_files`).
+JOURNAL = "commit.journal"
+#: Where a commit of several files stages their new contents (renamed from there into place).
+STAGING = ".commit"
+
+
+def _fsync_dir(directory: pathlib.Path) -> None:
+    try:
+        dfd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(dfd)
+        finally:
+            os.close(dfd)
+    except OSError:  # some filesystems refuse fsync on directories
+        pass
+
+
+def commit_files(data_dir: pathlib.Path, writes: list[tuple[pathlib.Path, bytes]]) -> None:
+    """Replace several files as one: all of them or none, even if the process dies half-way.
+
+    One file is simply `atomic_write`. For more, every new content goes to a temp file in the
+    staging folder (fsynced), then a journal naming the (temp, target) pairs is written atomically
+    in `data_dir`: from that instant the commit has happened. The temps are then renamed over
+    their targets and the journal removed. A process killed before the journal leaves only
+    orphan temps (the old files stand); killed after it, `recover` (run under the store lock by
+    the next session, and by lock-free readers) finishes the renames. The caller holds the lock.
+    """
+    if not writes:
+        return
+    if len(writes) == 1:
+        atomic_write(*writes[0])
+        return
+    import tempfile
+
+    pairs: list[tuple[str, str]] = []
+    staging = data_dir / STAGING
+    staging.mkdir(exist_ok=True, mode=0o700)
+    try:
+        for path, payload in writes:
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            fd, tmp = tempfile.mkstemp(prefix=f"{path.name}.", suffix=".tmp", dir=staging)
+            pairs.append((tmp, str(path)))
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(payload)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.chmod(tmp, 0o600)
+        atomic_write(data_dir / JOURNAL, orjson.dumps({"format": FORMAT, "replace": pairs}))
+    except BaseException:
+        for tmp, _ in pairs:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+        raise
+    _apply_journal(data_dir, pairs)
+
+
+def _apply_journal(data_dir: pathlib.Path, pairs: list[tuple[str, str]]) -> None:
+    dirs = set()
+    for tmp, target in pairs:
+        try:
+            os.replace(tmp, target)
+        except FileNotFoundError:
+            continue  # renamed already, by the run this journal was written by
+        dirs.add(pathlib.Path(target).parent)
+    for directory in dirs:
+        _fsync_dir(directory)
+    try:
+        os.unlink(data_dir / JOURNAL)
+    except FileNotFoundError:
+        pass
+
+
+def needs_recovery(data_dir: pathlib.Path) -> bool:
+    """Whether a commit was interrupted after its journal was written (a stat: cheap)."""
+    return os.path.exists(data_dir / JOURNAL)
+
+
+def recover(data_dir: pathlib.Path) -> bool:
+    """Finish a commit that a killed process left half-done (call under the store lock);
+    remove the temp files of commits that never reached their journal. True if it did anything."""
+    journal = data_dir / JOURNAL
+    did = False
+    try:
+        raw = journal.read_bytes()
+    except FileNotFoundError:
+        raw = None
+    if raw is not None:
+        try:
+            pairs = [(str(t), str(p)) for t, p in orjson.loads(raw)["replace"]]
+        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+            raise StoreError(f"the commit journal {journal} is corrupt; it was left untouched: "
+                             "move it away to use the store as it is") from None
+        _apply_journal(data_dir, pairs)
+        did = True
+    try:
+        orphans = os.listdir(data_dir / STAGING)  # (usually empty: one cheap call)
+    except FileNotFoundError:
+        orphans = []
+    for name in orphans:
+        try:
+            os.unlink(data_dir / STAGING / name)
+            did = True
+        except OSError:
+            pass
+    return did
+
+
 def atomic_write_text(path: str | os.PathLike, write: Any) -> Any:
     """Call write(stream) on a temp file beside `path`, then move it into place atomically.
 
@@ -204,10 +313,17 @@ class AtomicJSONStorage(Storage):
         self.dirty = True
 
     def flush(self) -> None:
-        """Write the file if anything changed (called when the session commits)."""
-        if self.dirty and self._data is not None:
-            atomic_write(self.path, dump(self._data))
+        """Write the file if anything changed."""
+        pending = self.pending()
+        if pending is not None:
+            atomic_write(*pending)
             self.dirty = False
+
+    def pending(self) -> tuple[pathlib.Path, bytes] | None:
+        """(path, new content) if anything changed, for a commit of several files."""
+        if self.dirty and self._data is not None:
+            return self.path, dump(self._data)
+        return None
 
     def close(self) -> None:
         self._data = None

@@ -41,7 +41,17 @@ from socialwatch import audit as audit_log
 from socialwatch import model
 from socialwatch.errors import ConfigError, NotFound, SocialwatchError, StoreError
 from socialwatch.locking import FileLock
-from socialwatch.storage import FORMAT, MARKER, AtomicJSONStorage, DocFile, atomic_write, dump, read_json
+from socialwatch.storage import (
+    FORMAT,
+    MARKER,
+    AtomicJSONStorage,
+    DocFile,
+    commit_files,
+    dump,
+    needs_recovery,
+    read_json,
+    recover,
+)
 
 #: errors writing the data directory that mean its path or permissions are wrong (configuration)
 _PATH_ERRNOS = {errno.ENOENT, errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOTDIR, errno.EISDIR, errno.EEXIST}
@@ -92,10 +102,10 @@ class _JsonShard:
         self.data: dict = (data or {}).get(key, {})
         self.dirty = False
 
-    def flush(self) -> None:
+    def pending(self) -> tuple[pathlib.Path, bytes] | None:
         if self.dirty:
-            atomic_write(self.path, dump({MARKER: {"format": FORMAT, "kind": self.kind}, self.key: self.data}))
-            self.dirty = False
+            return self.path, dump({MARKER: {"format": FORMAT, "kind": self.kind}, self.key: self.data})
+        return None
 
 
 class SessionBase:
@@ -379,13 +389,19 @@ class Session(SessionBase):
 
     # ---- commit ---------------------------------------------------------------------------
     def commit(self) -> None:
-        """Write every changed file: archive, index, authors, open, state, outbox (that order)."""
+        """Write every changed file as one (`storage.commit_files`): all of the session's changes
+        land, or none do, even when the process is killed half-way through the writes."""
         order = {"archive": 0, "index": 1, "authors": 2, "open": 3, "state": 4, "outbox": 5}
-        storages = [db.storage for db in self._dbs.values()]
-        pending: list[tuple[int, Any]] = [(order.get(s.kind, 9), s) for s in storages]
-        pending += [(order.get(s.kind, 9), s) for s in self._shards.values()]
-        for _, item in sorted(pending, key=lambda p: p[0]):
-            item.flush()
+        items: list[Any] = [db.storage for db in self._dbs.values()]
+        items += list(self._shards.values())
+        writes = []
+        for item in sorted(items, key=lambda i: order.get(i.kind, 9)):
+            pending = item.pending()
+            if pending is not None:
+                writes.append(pending)
+        commit_files(self.store.data_dir, writes)
+        for item in items:
+            item.dirty = False
 
 
 def _find(table: Table, field_name: str, value: str) -> dict | None:
@@ -469,6 +485,7 @@ class TinyStore:
             raise self.unwritable(exc) from None
         self.lock.acquire(timeout=timeout)
         try:
+            recover(self.data_dir)  # a commit a killed process left half-done is finished first
             session = Session(self)
             yield session
             try:
@@ -481,8 +498,19 @@ class TinyStore:
             hook()
 
     # ---- lock-free reads ------------------------------------------------------------------
+    def _settle(self) -> None:
+        """Before a lock-free read: finish a commit that a killed process left half-done (a stat
+        when there is none), so that readers never see one file of a commit without the others."""
+        if needs_recovery(self.data_dir):
+            self.lock.acquire(timeout=LOCK_TIMEOUT)
+            try:
+                recover(self.data_dir)
+            finally:
+                self.lock.release()
+
     def open_mentions(self) -> list[Mention]:
         """A snapshot of the open queue (no lock: the file is replaced whole, never torn)."""
+        self._settle()
         data = read_json(self.open_path, "open")
         if data is None:
             return []
@@ -536,6 +564,7 @@ class TinyStore:
 
     def open_file(self) -> DocFile:
         """The open file for lookups of a few mentions by id (see storage.DocFile)."""
+        self._settle()
         return DocFile(self.open_path, "open")
 
     def iter_all(self) -> Iterator[Mention]:
@@ -556,6 +585,7 @@ class TinyStore:
 
     def count(self) -> dict[str, int]:
         """Open and archived counts (a reopened mention counts once, as open)."""
+        self._settle()
         open_ids = {m.get("id") for m in self.open_mentions()}
         archived = 0
         for number in self.segments():
@@ -602,12 +632,14 @@ class TinyStore:
 
     def state_all(self, namespace: str) -> dict[str, dict]:
         """Every state document of a namespace, by key."""
+        self._settle()
         data = read_json(self.state_path, "state") or {}
         field_name = KEY_FIELDS[namespace]
         return {d[field_name]: d for d in data.get(namespace, {}).values() if isinstance(d, dict) and field_name in d}
 
     def replies(self, states: tuple[str, ...] | None = None) -> list[dict]:
         """Outbox records, oldest first, optionally only in some states."""
+        self._settle()
         data = read_json(self.outbox_path, "outbox") or {}
         out = [r for r in data.get("replies", {}).values() if isinstance(r, dict)]
         if states:

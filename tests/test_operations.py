@@ -250,6 +250,33 @@ def test_health_prometheus_text(home: pathlib.Path) -> None:
     assert err.startswith("failing: source feed is failing")  # the reason, beside the metrics
 
 
+@pytest.mark.parametrize("backend", ["tinydb"], indirect=True)
+def test_health_on_a_config_error_still_gives_monitoring_its_metrics(home: pathlib.Path) -> None:
+    config = home / "socialwatch.toml"
+    config.write_text(config.read_text().replace('path = "data"', 'path = "dtaa"', 1))
+    code, out, err = sw("health", "--format", "prometheus")
+    assert code == 2
+    metrics = out.splitlines()
+    assert "socialwatch_up 0" in metrics and "socialwatch_health_status 2" in metrics and "None" not in out
+    assert err.startswith("failing: configuration: ") and "store.path" in err
+    code, out, _ = sw("health", "--json")
+    report = json.loads(out)
+    assert code == 2 and report["up"] is False and "store.path" in report["reasons"][0]
+    code, out, err = sw("health")  # people get the usual one-line error
+    assert code == 2 and out == "" and err.startswith("Error:") and "store.path" in err
+
+
+def test_health_json_says_when_the_breach_ids_are_cut(home: pathlib.Path, tmp_path: pathlib.Path) -> None:
+    old = [{"id": f"twitter:{i}", "text": "my router is dead, please help", "created_at": "2026-01-05T09:00:00Z"}
+           for i in range(60)]
+    path = tmp_path / "old.jsonl"
+    path.write_text("".join(json.dumps(m) + "\n" for m in old))
+    assert sw("import", str(path))[0] == 0
+    report = json.loads(sw("health", "--json")[1])
+    assert report["sla_breaches"] == 60 and len(report["sla_breach_ids"]) == 50
+    assert report["sla_breach_ids_truncated"] is True
+
+
 def test_health_of_an_unreachable_store(isolated_home: pathlib.Path, monkeypatch) -> None:
     assert sw("init")[0] == 0
     monkeypatch.setenv("SOCIALWATCH_TEST_DB", "postgresql://sw:pw-Secret-771@127.0.0.1:1/nodb")

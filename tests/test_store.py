@@ -218,3 +218,56 @@ def test_sigkill_during_writes_leaves_a_loadable_store_with_every_reported_menti
         assert all(f"file:m{i}" in stored for i in range(n - 399, n + 1))
     with store.session() as s:  # and the store still takes writes
         assert s.add([mention("after")]).new == ["file:mafter"]
+
+
+# -- a session that writes several files commits them as one --------------------------------------
+
+KILLED_COMMIT = textwrap.dedent("""
+    import os, signal, sys
+    from socialwatch import storage
+    from socialwatch.store import TinyStore
+    where = sys.argv[2]
+    if where == "after-journal":  # the journal is written: the commit has happened
+        def killed(*args, **kwargs):
+            os.kill(os.getpid(), signal.SIGKILL)
+        storage._apply_journal = killed
+    else:  # killed while staging, before the journal: nothing happened
+        real = storage.atomic_write
+        def killed(path, payload):
+            if path.name == storage.JOURNAL:
+                os.kill(os.getpid(), signal.SIGKILL)
+            real(path, payload)
+        storage.atomic_write = killed
+    store = TinyStore(sys.argv[1])
+    with store.session() as s:
+        m = s.get("file:m1")
+        m["status"] = "pending"
+        m["tags"] = ["crash"]
+        s.put(m)
+        s.state_put("csat_due", "file:m1", {"id": "file:m1", "due_at": "2026-12-04T10:00:00Z"})
+        s.save_reply({"id": "r1", "mention_id": "file:m1", "state": "sending", "created_at": "2026-12-04T10:00:00Z"})
+""")
+
+
+@pytest.mark.parametrize("where", ["after-journal", "before-journal"])
+def test_a_commit_of_several_files_is_all_or_nothing_when_killed(store: TinyStore, where: str) -> None:
+    with store.session() as s:
+        s.add([mention(1)])
+    before = {p.name: p.read_bytes() for p in (store.open_path, store.state_path) if p.exists()}
+    proc = subprocess.run([sys.executable, "-c", KILLED_COMMIT, str(store.data_dir), where], capture_output=True)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr
+    staged = list((store.data_dir / ".commit").iterdir())
+    assert staged  # the killed process left its staged files behind
+    if where == "after-journal":
+        # every lock-free reader sees the whole commit, never one file of it
+        assert store.get("file:m1")["tags"] == ["crash"]
+        assert [r["id"] for r in store.replies()] == ["r1"]
+        assert "file:m1" in store.state_all("csat_due")
+    else:
+        assert store.get("file:m1")["tags"] == []
+        assert store.replies() == [] and store.state_all("csat_due") == {}
+        assert {p.name: p.read_bytes() for p in (store.open_path, store.state_path) if p.exists()} == before
+        with store.session():
+            pass  # a locked session sweeps the orphans
+    assert not (store.data_dir / "commit.journal").exists()
+    assert list((store.data_dir / ".commit").iterdir()) == []

@@ -41,7 +41,7 @@ FLAGS = ("complaint", "needs_response", "angry")
 OUTPUTS = (*FLAGS, *(f"intent:{name}" for name in LEARNED_INTENTS))
 #: Strong regularisation for ~900 texts and ~3,400 features. With C = 1.0 in the grid the angry
 #: output took it (cross-validated F1 at most 0.01 above C = 0.3 over three fold seeds) and fell
-#: from 0.60 to 0.50 F1 on the older check set tests/data/twcs_labels.csv: overfitting.
+#: from 0.60 to 0.50 F1 on the check set tests/data/twcs_labels.csv (its pre-guideline labels): overfitting.
 C_GRID = (0.03, 0.1, 0.3)
 THRESHOLDS = tuple(round(0.2 + 0.05 * i, 2) for i in range(13))  # 0.20 .. 0.80
 MIN_DF = 2

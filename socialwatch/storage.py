@@ -25,26 +25,44 @@ FORMAT = 1
 MARKER = "_socialwatch"
 
 
-def atomic_write(path: pathlib.Path, payload: bytes) -> None:
-    """Write `payload` to `path` atomically (temp file, fsync, os.replace, fsync dir)."""
+def _write_temp(directory: pathlib.Path, name: str, payload: bytes) -> str:
+    """`payload` in a new owner-only temp file in `directory`, fsynced; its path."""
     import tempfile  # (here: it costs 4 ms to import, which read-only commands never need)
 
-    directory = path.parent
-    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    fd, tmp = tempfile.mkstemp(prefix=f"{name}.", suffix=".tmp", dir=directory)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(payload)
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(tmp, 0o600)
+    except BaseException:
+        _unlink(tmp)
+        raise
+    return tmp
+
+
+def _unlink(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+def atomic_write(path: pathlib.Path, payload: bytes) -> None:
+    """Write `payload` to `path` atomically (temp file, fsync, os.replace, fsync dir)."""
+    directory = path.parent
+    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    tmp = _write_temp(directory, f".{path.name}", payload)
+    try:
         os.replace(tmp, path)
     except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
+        _unlink(tmp)
         raise
+    _fsync_dir(directory)
+
+
+def _fsync_dir(directory: pathlib.Path) -> None:
     try:
         dfd = os.open(directory, os.O_RDONLY)
         try:
@@ -59,17 +77,6 @@ def atomic_write(path: pathlib.Path, payload: bytes) -> None:
 JOURNAL = "commit.journal"
 #: Where a commit of several files stages their new contents (renamed from there into place).
 STAGING = ".commit"
-
-
-def _fsync_dir(directory: pathlib.Path) -> None:
-    try:
-        dfd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(dfd)
-        finally:
-            os.close(dfd)
-    except OSError:  # some filesystems refuse fsync on directories
-        pass
 
 
 def commit_files(data_dir: pathlib.Path, writes: list[tuple[pathlib.Path, bytes]]) -> None:
@@ -87,28 +94,17 @@ def commit_files(data_dir: pathlib.Path, writes: list[tuple[pathlib.Path, bytes]
     if len(writes) == 1:
         atomic_write(*writes[0])
         return
-    import tempfile
-
     pairs: list[tuple[str, str]] = []
     staging = data_dir / STAGING
     staging.mkdir(exist_ok=True, mode=0o700)
     try:
         for path, payload in writes:
             path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            fd, tmp = tempfile.mkstemp(prefix=f"{path.name}.", suffix=".tmp", dir=staging)
-            pairs.append((tmp, str(path)))
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(payload)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.chmod(tmp, 0o600)
+            pairs.append((_write_temp(staging, path.name, payload), str(path)))
         atomic_write(data_dir / JOURNAL, orjson.dumps({"format": FORMAT, "replace": pairs}))
     except BaseException:
         for tmp, _ in pairs:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
+            _unlink(tmp)
         raise
     _apply_journal(data_dir, pairs)
 

@@ -52,8 +52,14 @@ def read(path: pathlib.Path, mention_id: str | None = None) -> Iterator[dict]:
     except FileNotFoundError:
         return
     with fh:
-        for e in parse_lines(fh):
-            if mention_id is None or e.get("id") == mention_id:
+        if mention_id is None:
+            yield from parse_lines(fh)
+            return
+        # Only lines naming the id are parsed (entries are written compactly by orjson): the
+        # inbox reads one mention's trail from a long log on every move.
+        needle = b'"id":' + orjson.dumps(mention_id)
+        for e in parse_lines(line for line in fh if needle in line):
+            if e.get("id") == mention_id:
                 yield e
 
 

@@ -39,6 +39,7 @@ TOP_LEVEL: dict[str, type] = {
     "templates": dict,
     "daemon": dict,
     "export": dict,
+    "triage": dict,
     "csat": dict,
 }
 
@@ -259,6 +260,9 @@ def validate(config: Config) -> None:
         value = data.get("brand", {}).get(k, [])
         if not all(isinstance(v, str) for v in value):
             raise ConfigError("expected a list of strings", path=path, key=f"brand.{k}")
+    agents = data.get("triage", {}).get("agents", [])
+    if not isinstance(agents, list) or not all(isinstance(a, str) for a in agents):
+        raise ConfigError("expected a list of agent names", path=path, key="triage.agents")
     _validate_sources(config)
     _validate_responders(config)
     for i, rule in enumerate(data.get("routing", [])):

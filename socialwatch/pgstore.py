@@ -604,6 +604,11 @@ class PgStore:
             rows = self._rows("SELECT doc, raw FROM outbox ORDER BY created_at, id")
         return [decode(d, r) for d, r in rows]
 
+    def replies_of(self, mention_id: str) -> list[dict]:
+        """The outbox records of one mention, oldest first."""
+        rows = self._rows("SELECT doc, raw FROM outbox WHERE mention_id = %s ORDER BY created_at, id", (_text(mention_id),))
+        return [decode(d, r) for d, r in rows]
+
     def audit_entries(self, mention_id: str | None = None) -> Iterator[dict]:
         if mention_id is None:
             rows = self._rows("SELECT entry, raw FROM audit ORDER BY seq")

@@ -28,6 +28,7 @@ class Filters:
     since: datetime | None = None
     until: datetime | None = None
     followups: bool = True  # include follow-ups that joined a case (triage shows cases only)
+    hide_snoozed: bool = False  # leave out mentions snoozed until later (triage and claim do)
     needs_response: bool = False
     intents: set[str] = field(default_factory=set)
     languages: set[str] = field(default_factory=set)
@@ -63,6 +64,8 @@ class Filters:
 
     def matches(self, m: dict) -> bool:
         if not self.followups and m.get("case_id") and m.get("case_id") != m.get("id"):
+            return False
+        if self.hide_snoozed and m.get("snoozed_until") and is_snoozed(m):
             return False
         if self.sources and m.get("source") not in self.sources:
             return False
@@ -100,6 +103,16 @@ class Filters:
         if self.until is not None and created >= _iso(self.until):
             return False
         return True
+
+
+def is_snoozed(m: dict, now: datetime | None = None) -> bool:
+    """Whether the mention is snoozed until a time still to come."""
+    until = m.get("snoozed_until")
+    if not until:
+        return False
+    from socialwatch.model import iso, utcnow
+
+    return str(until) > iso(now or utcnow())
 
 
 def _iso(dt: datetime) -> str:

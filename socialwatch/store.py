@@ -45,6 +45,7 @@ from socialwatch.storage import (
     FORMAT,
     MARKER,
     AtomicJSONStorage,
+    DocFile,
     commit_files,
     dump,
     needs_recovery,
@@ -540,9 +541,14 @@ class TinyStore:
         Lock-free: the open file, else the archive segment the index names (files are replaced
         whole, never torn). A mention moved between the two reads is found under the lock.
         """
-        for m in self.open_mentions() if open_list is None else open_list:
-            if m.get("id") == mention_id:
-                return m
+        if open_list is None:
+            found = self.open_file().doc(mention_id)
+            if found is not None:
+                return found
+        else:
+            for m in open_list:
+                if m.get("id") == mention_id:
+                    return m
         found = self._archived(mention_id)
         if found is not None:
             return found
@@ -554,11 +560,12 @@ class TinyStore:
         seg = index.get("ids", {}).get(mention_id)
         if not isinstance(seg, int):
             return None
-        data = read_json(self.segment_path(seg), "archive") or {}
-        for m in data.get("mentions", {}).values():
-            if m.get("id") == mention_id:
-                return m
-        return None
+        return DocFile(self.segment_path(seg), "archive").doc(mention_id)
+
+    def open_file(self) -> DocFile:
+        """The open file for lookups of a few mentions by id (see storage.DocFile)."""
+        self._settle()
+        return DocFile(self.open_path, "open")
 
     def iter_all(self) -> Iterator[Mention]:
         """Every stored mention once, open first, then history one segment at a time."""
@@ -598,18 +605,25 @@ class TinyStore:
         if not ids:
             return []
         wanted = set(ids)
-        found = [m for m in (self.open_mentions() if open_list is None else open_list) if m.get("id") in wanted]
+        if open_list is None:  # a few lookups in the open file's bytes, not the whole queue parsed
+            opened = self.open_file()
+            found = [m for m in (opened.doc(i) for i in dict.fromkeys(ids)) if m is not None]
+        else:
+            found = [m for m in open_list if m.get("id") in wanted]
         missing = wanted - {m["id"] for m in found}
         if missing:
             by_segment: dict[int, set[str]] = {}
+            shards: dict[int, dict] = {}
             for mid in missing:
-                idx = read_json(self.shard_path("index", shard_of(mid)), "index") or {}
-                seg = idx.get("ids", {}).get(mid)
+                number = shard_of(mid)
+                if number not in shards:
+                    shards[number] = (read_json(self.shard_path("index", number), "index") or {}).get("ids", {})
+                seg = shards[number].get(mid)
                 if isinstance(seg, int):
                     by_segment.setdefault(seg, set()).add(mid)
             for seg, mids in by_segment.items():
-                data = read_json(self.segment_path(seg), "archive") or {}
-                found += [m for m in data.get("mentions", {}).values() if m.get("id") in mids]
+                segment = DocFile(self.segment_path(seg), "archive")
+                found += [m for m in (segment.doc(i) for i in sorted(mids)) if m is not None]
         found.sort(key=lambda m: m.get("created_at") or "", reverse=True)
         return found[:limit]
 
@@ -631,6 +645,10 @@ class TinyStore:
         if states:
             out = [r for r in out if r.get("state") in states]
         return sorted(out, key=lambda r: r.get("created_at") or "")
+
+    def replies_of(self, mention_id: str) -> list[dict]:
+        """The outbox records of one mention, oldest first (no lock)."""
+        return [r for r in self.replies() if r.get("mention_id") == mention_id]
 
     def audit_entries(self, mention_id: str | None = None) -> Iterator[dict]:
         """Audit entries in order, optionally only those of one mention."""

@@ -2,15 +2,37 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from datetime import datetime
 from typing import Any
 
 from socialwatch import audit, cases, model, queue
 from socialwatch.app import App
-from socialwatch.errors import NotFound, UsageError
+from socialwatch.errors import Conflict, NotFound, UsageError
 
 Change = Callable[[dict], None]
+
+# Audit entries this process wrote, for `recording()` (the inbox's undo); a stack of lists.
+_recorders: list[list[dict]] = []
+
+
+@contextlib.contextmanager
+def recording() -> Iterator[list[dict]]:
+    """Collect the audit entries of the changes made inside the block (what `revert` undoes)."""
+    entries: list[dict] = []
+    _recorders.append(entries)
+    try:
+        yield entries
+    finally:
+        _recorders.remove(entries)
+
+
+def _audit(s: object, entries: list[dict]) -> None:
+    s.audit(entries)  # type: ignore[attr-defined]
+    for recorder in _recorders:
+        recorder.extend(entries)
 
 
 def change(app: App, mention_id: str, action: str, fn: Change, **extra: object) -> dict:
@@ -22,7 +44,7 @@ def change(app: App, mention_id: str, action: str, fn: Change, **extra: object) 
         if mention is None:
             raise NotFound(f"no mention with id {mention_id!r}")
         entries = _apply(s, app, action, mention, fn, extra)
-        s.audit(entries)
+        _audit(s, entries)
     return mention
 
 
@@ -47,7 +69,7 @@ def change_many(app: App, mention_ids: list[str], action: str, fn: Change, stric
             if more:
                 entries += more
                 changed.append(mention)
-        s.audit(entries)
+        _audit(s, entries)
     return changed
 
 
@@ -166,6 +188,7 @@ def claim(app: App, filters: queue.Filters | None = None) -> dict | None:
     store = app.store
     filters = copy.copy(filters or queue.Filters())
     filters.followups = False
+    filters.hide_snoozed = True
     now = _now()
 
     def take(m: dict) -> None:
@@ -178,5 +201,86 @@ def claim(app: App, filters: queue.Filters | None = None) -> dict | None:
         mention = s.next_unassigned(filters)
         if mention is None:
             return None
-        s.audit(_apply(s, app, "claim", mention, take, {}))
+        _audit(s, _apply(s, app, "claim", mention, take, {}))
     return mention
+
+
+def snooze(app: App, mention_id: str, until: datetime | None) -> dict:
+    """Put an open mention aside until `until` (None: wake it now); the queue leaves it out
+    until then, and it comes back by itself, in its place by priority, when the time comes."""
+    if until is not None and until <= model.utcnow():
+        raise UsageError("snooze until a time in the future")
+
+    def apply(m: dict) -> None:
+        if until is not None and not model.is_open(m):
+            raise UsageError(f"{mention_id} is {m.get('status')}: only open mentions can be snoozed")
+        m["snoozed_until"] = model.iso(until) if until is not None else None
+
+    return change(app, mention_id, "snooze" if until is not None else "unsnooze", apply)
+
+
+#: Actions an agent may undo (a sent reply cannot be unsent; its outbox record stays).
+UNDOABLE = ("assign", "unassign", "claim", "resolve", "ignore", "reopen", "tag", "untag", "note", "priority",
+            "sentiment", "escalate", "snooze", "unsnooze", "draft")
+
+
+def revert(app: App, entries: list[dict]) -> list[dict]:
+    """Undo the changes these audit entries record (one action: a mention and the follow-ups it
+    closed), in one locked session, audited as "undo".
+
+    Each field goes back to its value before the action, only if it still holds the value the
+    action gave it: a change someone made since is never overwritten (Conflict, nothing changed).
+    """
+    todo = [e for e in entries if e.get("action") in UNDOABLE and e.get("after")]
+    if not todo:
+        raise UsageError("nothing to undo")
+    changed = []
+    with app.store.session() as s:
+        out: list[dict] = []
+        for e in reversed(todo):
+            mention = s.require(e["id"])
+            for key, value in e["after"].items():
+                if key == "viewing":
+                    continue
+                if mention.get(key) != value:
+                    raise Conflict(f"{e['id']} changed since ({key}); nothing was undone")
+            before = copy.deepcopy(mention)
+            for key, value in e["before"].items():
+                if key == "viewing":
+                    continue
+                if value is None and key not in before:
+                    continue
+                mention[key] = value
+            if mention != before:
+                s.put(mention)
+                out.append(audit.entry(app.agent, "undo", e["id"], before, mention, undoes=e.get("action")))
+                changed.append(mention)
+        _audit(s, out)
+    return changed
+
+
+def last_change(app: App, mention_id: str) -> list[dict]:
+    """The entries of this agent's last undoable action on a mention, with the entries the same
+    action wrote on the rest of its case (for `socialwatch undo ID`); [] if there is none."""
+    mine = [e for e in app.store.audit_entries(mention_id) if e.get("agent") == app.agent]
+    for e in reversed(mine):
+        if e.get("action") == "undo":
+            return []  # the last thing this agent did there was an undo: nothing left to undo
+        if e.get("action") in UNDOABLE:
+            return [e, *_case_entries(app, e)]
+    return []
+
+
+def _case_entries(app: App, root_entry: dict) -> list[dict]:
+    """The entries the same action wrote on the case's follow-ups (same agent, time and action)."""
+    try:
+        root = app.store.get(root_entry["id"])
+    except NotFound:
+        return []
+    found = []
+    for fid in root.get("followups") or []:
+        for e in app.store.audit_entries(fid):
+            if (e.get("case") == root["id"] and e.get("at") == root_entry.get("at") and e.get("agent") == root_entry.get("agent")
+                    and e.get("action") == root_entry.get("action")):
+                found.append(e)
+    return found

@@ -40,6 +40,20 @@ def isolated_home(tmp_path, monkeypatch) -> pathlib.Path:
     return home
 
 
+@pytest.fixture(autouse=True)
+def restore_logging() -> Iterator[None]:
+    """Put the socialwatch logger back as it was after each test: a command run in-process that
+    configures logging (`poll` with alerts, `run`) stops it propagating, and a later test's
+    `caplog` would see nothing."""
+    import logging
+
+    logger = logging.getLogger("socialwatch")
+    saved = (list(logger.handlers), logger.propagate, logger.level)
+    yield
+    logger.handlers[:] = saved[0]
+    logger.propagate, logger.level = saved[1], saved[2]
+
+
 def is_local_address(address: object) -> bool:
     """Whether a socket address stays on this machine: a unix socket path, or a loopback host."""
     if isinstance(address, (str, bytes)):  # AF_UNIX path (or abstract name)

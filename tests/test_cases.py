@@ -187,35 +187,26 @@ def test_bulk_resolve_where_acts_on_cases_as_triage_shows_them(home: pathlib.Pat
 
 
 def test_triage_shows_the_case_with_its_followups_and_assigns_it_whole(home: pathlib.Path, tmp_path: pathlib.Path) -> None:
-    import os
-    import pty
-    import subprocess
-    import sys
-
-    from tests.test_triage_tty import Screen, _press
+    """The inbox (Textual, driven by its Pilot): one row per case, the follow-up's text and the
+    case factor in the conversation; assigning the case assigns its follow-up too."""
+    from tests.inbox_helpers import idle, make_app, run, screen_text, until
 
     case_with_angry_followup(tmp_path)
     _, angry = own_priorities()
-    leader, follower = pty.openpty()
-    env = {**os.environ, "COLUMNS": "120", "SOCIALWATCH_AGENT": "priya"}
-    proc = subprocess.Popen([sys.executable, "-m", "socialwatch", "triage"], stdin=follower, stdout=follower,
-                            stderr=follower, env=env, close_fds=True)
-    os.close(follower)
-    try:
-        screen = Screen(leader)
-        screenful = screen.wait_for(b"[q]uit")
-        assert f"twitter:1  priority {angry}".encode() in screenful
-        assert f"follow-up twitter:2 priority {angry}".encode() in screenful
-        assert b"Follow-ups by the customer in this thread (1)" in screenful and b"still dead" in screenful
-        _press(leader, b"a")
-        screen.wait_for(b"assigned to priya")
-        screen.wait_for(b"[q]uit")
-        _press(leader, b"q")
-        proc.wait(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        os.close(leader)
+
+    async def go() -> None:
+        app = make_app()
+        async with app.run_test(size=(100, 40)) as pilot:
+            await until(pilot, lambda: app.conv is not None and app.conv.complete, what="the conversation")
+            assert app.table.ids == ["twitter:1"]  # the case, not its follow-up alone
+            assert app.conv.thread and app.conv.thread[0]["id"] == "twitter:2"
+            text = screen_text(app)
+            assert "still dead" in text and f"follow-up twitter:2 priority {angry}" in text
+            assert text.splitlines()[2].lstrip().startswith(str(angry))  # the case's priority in the list
+            await pilot.press("a", "enter")
+            await idle(pilot, app)
+    run(go())
+    assert shown("twitter:1")["assignee"] == "priya"
     assert shown("twitter:2")["assignee"] == "priya"
 
 

@@ -155,7 +155,7 @@ def describe(entry: dict, replies: dict[str, dict] | None = None) -> str:
 
 
 def _survey(step: str, entry: dict, before: dict, after: dict) -> tuple[str, set[str]]:
-    """A satisfaction survey's step (csat.py), in words."""
+    """A satisfaction survey's step (`socialwatch.csat`), in words."""
     survey = after.get("csat_survey") if isinstance(after.get("csat_survey"), dict) else {}
     record = safe(str(entry.get("record") or survey.get("record") or ""))
     if step == "answer":

@@ -205,7 +205,7 @@ def _same_author(a: dict, b: dict) -> bool:
 
 def join_threads(s: Any, mentions: list[dict], new_ids: list[str]) -> list[str]:
     """Attach newly stored follow-ups to their case (inside the storing session); returns the
-    ids of the cases that changed. Answers to a satisfaction survey are taken first (csat.py)."""
+    ids of the cases that changed. Answers to a satisfaction survey are taken first (`socialwatch.csat`)."""
     from socialwatch.csat import take_answers
 
     fresh = set(new_ids)

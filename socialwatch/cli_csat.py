@@ -1,4 +1,4 @@
-"""`socialwatch csat`: satisfaction surveys (see socialwatch/csat.py for how they work).
+"""`socialwatch csat`: satisfaction surveys (see the socialwatch.csat package for how they work).
 
 `csat send` sends the surveys that are due now (the daemon and `poll` do it by themselves);
 `csat list` shows the surveys of a period and their answers.

@@ -35,16 +35,9 @@ from socialwatch.model import effective_priority, utcnow
 from socialwatch.queue import Filters
 
 
-def _author(key: str) -> Callable[[dict], Any]:
-    return lambda m: (m.get("author") or {}).get(key)
-
-
-def _metric(key: str) -> Callable[[dict], Any]:
-    return lambda m: (m.get("metrics") or {}).get(key)
-
-
-def _score(key: str) -> Callable[[dict], Any]:
-    return lambda m: (m.get("score") or {}).get(key)
+def _inner(part: str, key: str) -> Callable[[dict], Any]:
+    """A getter of `m[part][key]` (None when either is missing)."""
+    return lambda m: (m.get(part) or {}).get(key)
 
 
 def sentiment_label(m: dict) -> str:
@@ -64,9 +57,9 @@ COLUMNS: dict[str, tuple[Callable[[dict], Any], str]] = {
     "source": (lambda m: m.get("source"), "configured source name"),
     "kind": (lambda m: m.get("kind"), "mention, reply, dm or search"),
     "created_at": (lambda m: m.get("created_at"), "posted (UTC, ISO 8601)"),
-    "author_handle": (_author("handle"), "the customer's handle"),
-    "author_name": (_author("name"), "display name"),
-    "author_followers": (_author("followers"), "followers where known"),
+    "author_handle": (_inner("author", "handle"), "the customer's handle"),
+    "author_name": (_inner("author", "name"), "display name"),
+    "author_followers": (_inner("author", "followers"), "followers where known"),
     "author_verified": (lambda m: _bool((m.get("author") or {}).get("verified")), "verified where known"),
     "text": (lambda m: m.get("text"), "the mention's text"),
     "url": (lambda m: m.get("url"), "link to the post"),
@@ -76,18 +69,18 @@ COLUMNS: dict[str, tuple[Callable[[dict], Any], str]] = {
     "team": (lambda m: m.get("team"), "routed or escalated team"),
     "tags": (lambda m: ",".join(m.get("tags") or []), "comma-separated tags"),
     "priority": (lambda m: effective_priority(m, utcnow()), "effective priority 0-100 now (agent override, or computed with the waiting time)"),
-    "computed_priority": (_score("priority"), "priority computed by scoring"),
+    "computed_priority": (_inner("score", "priority"), "priority computed by scoring"),
     "sentiment": (sentiment_label, "positive/neutral/negative (the agent's correction wins)"),
-    "compound": (_score("compound"), "VADER compound -1..1"),
+    "compound": (_inner("score", "compound"), "VADER compound -1..1"),
     "angry": (lambda m: _bool((m.get("score") or {}).get("angry")), "angry flag (true/false)"),
     "viral": (lambda m: _bool((m.get("score") or {}).get("viral")), "viral flag (true/false)"),
     "first_response_at": (lambda m: m.get("first_response_at"), "the brand's first reply (UTC)"),
     "resolved_at": (lambda m: m.get("resolved_at"), "resolved or ignored (UTC)"),
     "replies": (lambda m: len(m.get("replies") or []), "replies sent through socialwatch"),
-    "likes": (_metric("likes"), "likes"),
-    "reposts": (_metric("reposts"), "reposts/retweets"),
-    "reply_count": (_metric("replies"), "replies on the platform"),
-    "quotes": (_metric("quotes"), "quotes"),
+    "likes": (_inner("metrics", "likes"), "likes"),
+    "reposts": (_inner("metrics", "reposts"), "reposts/retweets"),
+    "reply_count": (_inner("metrics", "replies"), "replies on the platform"),
+    "quotes": (_inner("metrics", "quotes"), "quotes"),
     "conversation_id": (lambda m: m.get("conversation_id"), "thread id"),
     "in_reply_to": (lambda m: m.get("in_reply_to"), "the post it answers"),
     "fetched_at": (lambda m: m.get("fetched_at"), "stored (UTC)"),

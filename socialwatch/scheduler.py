@@ -230,7 +230,7 @@ class Daemon:
                                misfire_grace_time=max(int(every), 1), next_run_time=datetime.now(UTC))
 
     def survey_job(self) -> None:
-        """Send the surveys that are due; each one exactly once (see csat.py), logged."""
+        """Send the surveys that are due; each one exactly once (see `socialwatch.csat`), logged."""
         if self.stopping.is_set():
             return
         try:

@@ -61,7 +61,7 @@ SHARDS = 64
 LOCK_TIMEOUT = 120.0
 # The field that keys each namespace of small state documents in state.json.
 KEY_FIELDS = {"sources": "name", "alerts": "key", "hourly": "hour",
-              # CSAT surveys (see csat.py): cases whose survey is due, sent surveys by their platform
+              # CSAT surveys (see socialwatch.csat): cases whose survey is due, sent surveys by their platform
               # reference, and the last survey per customer
               "csat_due": "id", "csat_refs": "ref", "csat_customers": "customer"}
 

@@ -362,6 +362,7 @@ def test_a_daemon_killed_while_sending_never_sends_a_survey_twice(home, tmp_path
 def test_a_survey_whose_sender_died_after_the_claim_is_never_sent_by_itself(home, tmp_path) -> None:
     from socialwatch import model, outbox
     from socialwatch.app import App
+    from socialwatch.csat import send
 
     load(tmp_path, CASES[:1])
     assert sw("reply", "twitter:1", "--text", "done", "--resolve")[0] == 0
@@ -369,7 +370,7 @@ def test_a_survey_whose_sender_died_after_the_claim_is_never_sent_by_itself(home
     st = csat.settings(app.config)
     responder = outbox.build_responder(app, outbox.responder_name(app, app.store.get("twitter:1")))
     with app.store.session() as s:  # the claim commits; the process dies before the platform call
-        record, _ = csat._claim(app, st, s, "twitter:1", model.utcnow(), responder)
+        record, _ = send._claim(app, st, s, "twitter:1", model.utcnow(), responder)
     responder.close()
     assert csat.send_due(App()) == [] and sw("csat", "send", "--json")[1] == ""
     assert surveys(home) == [] and show("twitter:1")["csat_survey"]["state"] == "sending"

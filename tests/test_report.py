@@ -9,10 +9,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from socialwatch import kpi, sla
+from socialwatch import sla
 from socialwatch.cli import cli
 from socialwatch.cli_report import report
-from socialwatch.report import CHARTS, render_html, text_report
+from socialwatch.report import kpi
+from socialwatch.report.charts import CHARTS
+from socialwatch.report.html import render_html
+from socialwatch.report.text import text_report
 from tests.test_cli import sw, write_jsonl
 
 if "report" not in cli.commands:  # until the lead attaches it in cli.py

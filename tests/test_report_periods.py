@@ -11,8 +11,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from socialwatch import kpi, sla
-from socialwatch.report import render_html, text_report
+from socialwatch import sla
+from socialwatch.report import kpi
+from socialwatch.report.html import render_html
+from socialwatch.report.text import text_report
 from tests.conftest import use_backend
 from tests.test_cli import sw, write_jsonl
 from tests.test_report import BRAND, NOW, POLICY, SINCE, UNTIL, dataset, history, mention

@@ -16,51 +16,35 @@ Assignment says who was meant to do the work; the audit log says who did it. For
   counted in the period of the reply or resolution; work on a mention never assigned to the
   agent has no handle time. Median and count.
 
-`mention_credit` gives, per mention, the agent of its first reply and the last agent who
-resolved it: the report credits a mention to them even when nobody was assigned.
+`Ledger.credit` gives, per mention, the agent of its first reply and the last agent who
+resolved it: `credited_agent` credits a mention to them even when nobody was assigned.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from socialwatch.model import parse_time
+from socialwatch.report.stats import percentile, seconds, time_or_none
 
+#: The acts counted per agent, in the order of the report's columns.
 COUNTS = ("assigned", "first_replies", "replies", "resolved", "ignored", "notes", "tags", "escalations")
 
 
-@dataclass
 class Work:
-    agent: str
-    assigned: int = 0
-    first_replies: int = 0
-    replies: int = 0
-    resolved: int = 0
-    ignored: int = 0
-    notes: int = 0
-    tags: int = 0
-    escalations: int = 0
-    handle: list[float] = field(default_factory=list)
+    """One agent's acts in a period (counts of COUNTS) and handle times."""
+
+    def __init__(self, agent: str) -> None:
+        self.agent = agent
+        self.counts: Counter[str] = Counter()
+        self.handle: list[float] = []
 
     def result(self) -> dict:
-        from socialwatch.kpi import percentile
-
-        out = asdict(self)
-        handle = out.pop("handle")
-        median = percentile(handle, 0.5)
-        out["handle_time_median_s"] = None if median is None else round(median, 1)
-        out["handle_time_n"] = len(handle)
-        return out
-
-
-def _time(value: Any) -> datetime | None:
-    try:
-        return parse_time(value)
-    except ValueError:
-        return None
+        return {"agent": self.agent, **{kind: self.counts[kind] for kind in COUNTS},
+                "handle_time_median_s": seconds(percentile(self.handle, 0.5)),
+                "handle_time_n": len(self.handle)}
 
 
 def _status_change(e: dict) -> str | None:
@@ -81,7 +65,7 @@ class Ledger:
         self.credit: dict[str, dict[str, str]] = {}
         held: dict[str, tuple[str, datetime]] = {}  # mention -> (assignee, since)
         for e in entries:
-            at = _time(e.get("at"))
+            at = time_or_none(e.get("at"))
             agent, action, mid = e.get("agent"), e.get("action"), e.get("id")
             if at is None or not isinstance(agent, str) or not isinstance(mid, str):
                 continue
@@ -128,7 +112,7 @@ class Ledger:
             if not since <= at < until:
                 continue
             w = agents.get(agent) or agents.setdefault(agent, Work(agent))
-            setattr(w, kind, getattr(w, kind) + 1)
+            w.counts[kind] += 1
             if handle is not None:
                 w.handle.append(handle)
         rows = [w.result() for w in agents.values()]

@@ -1,0 +1,123 @@
+"""Complaint themes: the words and two-word phrases found in the most complaints."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+
+from socialwatch.report.kpi.facts import TOP
+
+STOP_WORDS = frozenset(
+    """
+    a about above after again against all almost also am an and any are aren't as at be because been before
+    being below between both but by can can't cannot could couldn't did didn't do does doesn't doing don't
+    during each either else even ever every few for from further get gets getting got had hadn't has hasn't have
+    haven't having he he'd he'll he's her here here's hers herself him himself his how how's however i i'd i'll
+    i'm i've if im in into is isn't it it's its itself just let's like lol me more most much must mustn't my
+    myself need no nor not now of off oh ok okay on once one only or other ought our ours ourselves over own
+    please pls plz rt same say says shan't she she'd she'll she's should shouldn't so some still such than that
+    that's the their theirs them themselves then there there's these they they'd they'll they're they've this
+    those through thx to too u under until up ur us very via was wasn't we we'd we'll we're we've were weren't
+    what what's when when's where where's which while who who's whom why why's will with won't would wouldn't
+    yeah yes yet you you'd you'll you're you've your yours yourself yourselves amp hi hello hey thanks thank
+    really already again anyone someone something anything today yesterday since either neither another
+    """.split()
+) | frozenset(
+    # support talk: words every complaint uses that name no theme (time, asking for help, talking to us)
+    """
+    time times hour hours hr hrs minute minutes min mins day days week weeks month months year years tonight
+    morning afternoon evening night tomorrow ago now soon later long last first next back
+    help helps helped helping pls please sort sorted fix fixed issue issues problem problems thing things
+    way lot lots bit guys team anyone everyone someone customer customers service support
+    call called calling calls told tell said ask asked asking know knew want wanted wants tried try trying
+    going go gone went come came make made take took keep keeps kept still even again never always
+    think thinking thought guess seems looks
+    sure thank thanks thx ty dm dms message messages reply replied respond response
+    two three four five six seven eight nine ten twenty hundred second third
+    """.split()
+)
+#: Kept as the first word of a phrase ("no signal", "not working") though they are stop words alone.
+NEGATIONS = frozenset("no not never cannot can't don't doesn't didn't won't isn't wasn't aren't haven't hasn't".split())
+#: Example mentions kept per theme, and their length.
+EXAMPLES = 2
+EXAMPLE_CHARS = 160
+
+_TOKEN = re.compile(r"(?P<url>(?:https?://|www\.)\S+)|(?P<handle>@[\w.\-]+)|(?P<word>[\w']+)")
+_BREAK = re.compile(r"[.!?,;:()\[\]\"\n#]")
+
+
+def brand_words(terms: Iterable[str]) -> frozenset[str]:
+    """Lower-cased words (and whole handles) of the brand's names, handles and keywords."""
+    out: set[str] = set()
+    for term in terms:
+        text = str(term).lower().lstrip("@")
+        out.add(text.replace(" ", ""))
+        out.update(re.findall(r"[^\W_]+", text))
+    return frozenset(out)
+
+
+def _word(raw: str, brand: frozenset[str]) -> str | None:
+    """A normalised word, or None for numbers, brand names and fragments (which break phrases)."""
+    token = raw.strip("'_").lower()
+    if token.endswith("'s"):
+        token = token[:-2]
+    if len(token) < 2 or not token.replace("'", "").isalpha() or token in brand:
+        return None
+    return token
+
+
+def tokens(text: str, brand: frozenset[str]) -> list[str | None]:
+    """Words of `text` in order, None where a URL, handle, number, brand name or punctuation breaks a phrase."""
+    text = text.replace("\u2019", "'")
+    out: list[str | None] = []
+    pos = 0
+    for match in _TOKEN.finditer(text):
+        if _BREAK.search(text, pos, match.start()):
+            out.append(None)
+        pos = match.end()
+        word = match.group("word")
+        out.append(_word(word, brand) if word else None)
+    return out
+
+
+def terms_of(text: str, brand: frozenset[str]) -> tuple[set[str], set[str]]:
+    """(words, two-word phrases) of one text, stop words removed."""
+    seq = tokens(text, brand)
+    words = {w for w in seq if w and w not in STOP_WORDS}
+    phrases = set()
+    for a, b in zip(seq, seq[1:], strict=False):
+        if a and b and b not in STOP_WORDS and (a not in STOP_WORDS or a in NEGATIONS):
+            phrases.add(f"{a} {b}")
+    return words, phrases
+
+
+class Themes:
+    """Counts complaint words and phrases, once per mention, with a few example mentions each."""
+
+    def __init__(self, brand: frozenset[str]) -> None:
+        self.brand = brand
+        self.words: Counter[str] = Counter()
+        self.phrases: Counter[str] = Counter()
+        self.examples: dict[str, list[dict]] = {}
+        self.complaints = 0
+
+    def add(self, m: dict) -> None:
+        self.complaints += 1
+        text = str(m.get("text") or "")
+        words, phrases = terms_of(text, self.brand)
+        self.words.update(words)
+        self.phrases.update(phrases)
+        example = None
+        for term in words | phrases:
+            kept = self.examples.setdefault(term, [])
+            if len(kept) < EXAMPLES:
+                example = example or {"id": m.get("id"), "text": text[:EXAMPLE_CHARS] + ("…" if len(text) > EXAMPLE_CHARS else "")}
+                kept.append(example)
+
+    def result(self, top: int = TOP) -> dict:
+        def ranked(counter: Counter[str], minimum: int) -> list[dict]:
+            rows = sorted((kv for kv in counter.items() if kv[1] >= minimum), key=lambda kv: (-kv[1], kv[0]))
+            return [{"term": t, "mentions": c, "examples": self.examples.get(t, [])} for t, c in rows[:top]]
+
+        return {"complaints": self.complaints, "words": ranked(self.words, 1), "phrases": ranked(self.phrases, 2)}

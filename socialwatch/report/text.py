@@ -1,0 +1,79 @@
+"""The KPI report as terminal text (`text_report`), from the dict `report.kpi.compute` returns.
+
+Every string that can come from a mention (source and tag names, agents, handles, theme words)
+goes through `render.safe`, so a hostile tweet cannot draw on the agent's terminal.
+"""
+
+from __future__ import annotations
+
+from socialwatch.render import safe, table
+from socialwatch.report import rows
+
+#: The terminal leaves out the viral share and uses short headers.
+TEXT_GROUP_HEADERS = ["", "Vol", "Neg", "Angry", "FRT med", "FRT p90", "SLA", "Res med", "FCR", "CSAT", "Backlog"]
+TEXT_GROUP_ALIGN = {i: "r" for i in range(1, len(TEXT_GROUP_HEADERS))}
+
+
+def _right(first: int, last: int) -> dict[int, str]:
+    """Right-aligned (numeric) columns first..last."""
+    return {i: "r" for i in range(first, last + 1)}
+
+
+def _table_or_none(body: list[list[str]], headers: list[str], width: int | None,
+                   align: dict[int, str] | None = None, shrink: list[int] | None = None) -> str:
+    """`render.table`, or "none" when there are no rows."""
+    return table(body, headers, max_width=width, align=align, shrink=shrink) if body else "none"
+
+
+def text_report(kpis: dict, width: int | None = None) -> str:
+    """The report as terminal text: service levels, headline KPIs against the previous period,
+    notes, group tables, agent activity, weekly trend, CSAT comments, spikes, themes, complainers."""
+    out = [safe(f"KPI report: {rows.period_line(kpis)}")]
+    if kpis.get("previous"):
+        out.append(rows.previous_line(kpis))
+    out.append("")
+    if kpis.get("sla"):
+        out += ["Service levels in force:", *["  " + safe(line) for line in rows.sla_lines(kpis)], ""]
+    headers = ["Overall", "This period", "Previous", "Change"] if kpis.get("previous") else ["Overall", ""]
+    out += [table(rows.headline_rows(kpis), headers, max_width=width), ""]
+    excluded = (kpis.get("excluded") or {}).get("survey_answers")
+    if excluded:
+        out += [f"Not counted as mentions: {excluded} answers to satisfaction surveys.", ""]
+    if kpis.get("notes"):
+        out += ["Notes:", *[safe(f"- {n}") for n in kpis["notes"]], ""]
+    for dim, groups in kpis["groups"].items():
+        out.append(f"{rows.DIMENSION_TITLES.get(dim, dim)}:")
+        headers = [dim.capitalize(), *TEXT_GROUP_HEADERS[1:]]
+        shown = [[c for i, c in enumerate(rows.group_row(g)) if i != 4] for g in groups[:rows.MAX_GROUP_ROWS]]
+        out.append(_table_or_none(shown, headers, width, align=TEXT_GROUP_ALIGN, shrink=[0]))
+        if len(groups) > rows.MAX_GROUP_ROWS:
+            out.append(f"... {len(groups) - rows.MAX_GROUP_ROWS} more (see --json)")
+        out.append("")
+        if dim == "agent" and "agents" in kpis:
+            out += ["Agent activity in the period (from the audit log; change vs the previous period):",
+                    _table_or_none(rows.agent_rows(kpis), rows.AGENT_HEADERS, width, align=_right(1, 9)), ""]
+    trend = rows.trend_rows(kpis)
+    if trend:
+        out += ["Weekly trend (* partial week):", table(trend, rows.TREND_HEADERS, max_width=width, align=_right(1, 7)), ""]
+    out.append("Satisfaction survey comments (least satisfied first):")
+    out += [_table_or_none(rows.comment_rows(kpis), rows.COMMENT_HEADERS, width, shrink=[3]), ""]
+    out.append(safe(f"Spikes ({rows.spikes_line(kpis)})"))
+    if kpis["spikes"]["enough_history"]:
+        out.append(_table_or_none(rows.spike_rows(kpis), rows.SPIKE_HEADERS, width, align=_right(1, 5)))
+    out.append("")
+    out += _themes_text(kpis["themes"], width)
+    out.append("Repeat complainers:")
+    out.append(_table_or_none(rows.complainer_rows(kpis), rows.COMPLAINER_HEADERS, width, align=_right(2, 4),
+                              shrink=[0]))
+    return "\n".join(out)
+
+
+def _themes_text(themes: dict, width: int | None) -> list[str]:
+    out = [f"Complaint themes ({themes['complaints']} complaints):"]
+    words, phrases = rows.theme_rows(themes, "words"), rows.theme_rows(themes, "phrases")
+    if not words and not phrases:
+        return [*out, "none", ""]
+    for body, kind in ((words, "Word"), (phrases, "Phrase")):
+        if body:
+            out += [table(body, [kind, "Mentions", "For example"], max_width=width, align={1: "r"}, shrink=[2]), ""]
+    return out

@@ -117,13 +117,15 @@ class Alerter:
                                                       f"{row.get('last_error') or ''}"})
         if self.table.get("sla"):
             from socialwatch import sla
+            from socialwatch.views import due_sentence
 
             policy = sla.policy(self.app.config.table("sla"), str(self.app.config.path))
             for m in self.app.store.open_mentions():
-                if not m.get("first_response_at") and sla.breached(policy, m, now, model.effective_priority(m)):
+                countdown = sla.countdown(policy, m, now)
+                if countdown is not None and countdown.overdue:  # (as `health` counts breaches)
                     candidates.append({"kind": "sla", "key": f"sla:{m['id']}", "mention_id": m["id"],
-                                       "message": f"{m['id']} has waited past its first-response target "
-                                                  f"(priority {model.effective_priority(m)})"})
+                                       "message": f"{m['id']}: {due_sentence(countdown)}, "
+                                                  f"priority {model.effective_priority(m)}"})
         return self.fire(candidates, now)
 
     def _mention_alert(self, m: dict, reasons: list[str]) -> dict:

@@ -1,12 +1,15 @@
 """Cases: a customer's follow-ups in a thread join the case they continue, and the case is the
 unit of work (as a ticket is in Zendesk).
 
-When a newly stored mention answers (`in_reply_to`) or continues (`conversation_id`) a thread
-whose root is a stored mention by the same author, it becomes a follow-up of that case: it gets
-`case_id` (the root's id) and the case's assignee, the root lists it in `followups`, and the root
-is reopened like a ticket when the customer writes again (pending -> open; resolved -> open,
-counted as a reopen, which first-contact resolution excludes). Triage, `claim` and bulk actions
-work on cases (roots), never on a follow-up alone.
+When a newly stored mention answers (`in_reply_to`) a stored mention by the same author, or
+continues a conversation (`conversation_id`: an X DM conversation, a thread) in which the same
+author already has a stored mention, open or closed, it becomes a follow-up of that mention's
+case: it gets `case_id` (the root's id) and the case's assignee, the root lists it in
+`followups`, and the root is reopened like a ticket when the customer writes again (pending ->
+open; resolved -> open, counted as a reopen, which first-contact resolution excludes). The
+conversation is looked up through the store's index of conversations (`conversation_mentions`),
+so joining costs the same however long the history. Triage, `claim` and bulk actions work on
+cases (roots), never on a follow-up alone.
 
 The rules that keep a case consistent, whatever changes one of its members (`sync`):
 - a follow-up has its case's assignee: assigning, claiming or replying to any member assigns the
@@ -183,16 +186,33 @@ def _sync_from_followup(s: Any, agent: str, action: str, before: dict, f: dict) 
 
 
 # ---- joining new follow-ups ---------------------------------------------------------------------
-def _root_of(s: Any, mention: dict) -> dict | None:
-    for ref in (mention.get("in_reply_to"), mention.get("conversation_id")):
-        if not ref or ref == mention["id"]:
-            continue
-        parent = s.peek(ref)  # (only the root is locked: a case is always locked root first)
-        if parent is None:
-            continue
-        root_id = parent.get("case_id") or parent["id"]
-        root = s.get(root_id)
-        if root is not None:
+def _root_of(s: Any, mention: dict, waiting: set[str]) -> dict | None:
+    """The stored case a new mention continues (its root, locked), or None.
+
+    First the case of the mention it answers (`in_reply_to`), when that is the same customer's;
+    else the case of the customer's latest mention in the same conversation, open or closed
+    (an X DM conversation, a Mastodon or Bluesky thread whose root is not a stored mention of
+    theirs, a Reddit thread): found by the store's conversation index, so the cost does not grow
+    with the history. `waiting`: new mentions of this batch not joined yet, which are no case to
+    join (they are taken in time order, so that a batch's first message starts the case).
+    """
+    mid = mention["id"]
+    parent_id = mention.get("in_reply_to")
+    if parent_id and parent_id != mid:
+        parent = s.peek(parent_id)  # (only the root is locked: a case is always locked root first)
+        if parent is not None and _same_author(parent, mention):
+            root = s.get(parent.get("case_id") or parent["id"])
+            if root is not None and root["id"] != mid and _same_author(root, mention):
+                return root
+    conversation = mention.get("conversation_id")
+    handle = (mention.get("author") or {}).get("handle")
+    if not conversation or conversation == mid or not isinstance(handle, str) or not handle:
+        return None
+    mates = [m for m in s.conversation_mentions(conversation, handle) if m["id"] != mid and m["id"] not in waiting]
+    mates.sort(key=lambda m: (m.get("created_at") or "", m["id"]), reverse=True)
+    for mate in mates:
+        root = s.get(mate.get("case_id") or mate["id"])
+        if root is not None and root["id"] != mid and _same_author(root, mention):
             return root
     return None
 
@@ -204,18 +224,22 @@ def _same_author(a: dict, b: dict) -> bool:
 
 
 def join_threads(s: Any, mentions: list[dict], new_ids: list[str]) -> list[str]:
-    """Attach newly stored follow-ups to their case (inside the storing session); returns the
-    ids of the cases that changed. Answers to a satisfaction survey are taken first (`socialwatch.csat`)."""
+    """Attach newly stored follow-ups to their case (inside the storing session), in time order;
+    returns the ids of the cases that changed. Answers to a satisfaction survey are taken first
+    (`socialwatch.csat`)."""
     from socialwatch.csat import take_answers
 
     fresh = set(new_ids)
     answers = take_answers(s, mentions, new_ids)
+    todo = [m for m in mentions if m["id"] in fresh and m["id"] not in answers
+            and (m.get("in_reply_to") or m.get("conversation_id"))]
+    todo.sort(key=lambda m: m.get("created_at") or "")  # (stable: among equals, in the order given)
+    waiting = {m["id"] for m in todo}
     changed = []
-    for m in mentions:
-        if m["id"] not in fresh or m["id"] in answers or not (m.get("in_reply_to") or m.get("conversation_id")):
-            continue
-        root = _root_of(s, m)
-        if root is None or root["id"] == m["id"] or not _same_author(root, m):
+    for m in todo:
+        waiting.discard(m["id"])
+        root = _root_of(s, m, waiting)
+        if root is None:
             continue
         attach_followup(s, root, s.get(m["id"]) or m)
         changed.append(root["id"])
@@ -229,12 +253,22 @@ def attach_followup(s: Any, root: dict, m: dict) -> None:
     m["case_id"] = root["id"]
     if root.get("assignee") and model.is_open(m):
         _assigned(m, root["assignee"], root.get("assigned_at"))
-    s.put(m)
     followups = list(root.get("followups") or [])
-    if m["id"] not in followups:
-        followups.append(m["id"])
+    # A mention that had follow-ups of its own (a reply stored before the message it answers)
+    # brings them along: a case is never nested.
+    for fid in [*(m.pop("followups", None) or []), m["id"]]:
+        if fid != m["id"]:
+            f = s.get(fid)
+            if f is None:
+                continue
+            f["case_id"] = root["id"]
+            s.put(f)
+        if fid not in followups:
+            followups.append(fid)
+    recompute(s, m)
+    s.put(m)
     root["followups"] = followups
-    root["last_customer_activity"] = m.get("created_at")
+    root["last_customer_activity"] = max(root.get("last_customer_activity") or "", m.get("created_at") or "") or None
     if root.get("status") == "pending":
         root["status"] = "open"
     elif root.get("status") in model.CLOSED_STATUSES:

@@ -200,6 +200,16 @@ def _send_surveys(app: Any) -> None:
 
 
 # ---- triage -------------------------------------------------------------------------------------
+def _language_codes(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> tuple[str, ...]:
+    """--language takes language codes: a name or a typo would silently match nothing."""
+    from socialwatch.scoring.langnames import code_hint, is_code
+
+    for value in values:
+        if not is_code(value):
+            raise click.BadParameter(f"{value!r} is not a language code: {code_hint(value)}")
+    return values
+
+
 def queue_filters(f: Any) -> Any:
     """The filter options shared by triage, export and the bulk commands."""
     options = [
@@ -211,7 +221,8 @@ def queue_filters(f: Any) -> Any:
         click.option("--needs-response", is_flag=True, help="Only mentions that need a response."),
         click.option("--intent", multiple=True, type=click.Choice(["complaint", "question", "request", "feedback", "praise", "other"]),
                      help="Only this intent (repeatable)."),
-        click.option("--language", multiple=True, metavar="CODE", help="Only this language, e.g. cy (repeatable)."),
+        click.option("--language", multiple=True, metavar="CODE", callback=_language_codes,
+                     help="Only this language, e.g. cy (repeatable)."),
         click.option("--assignee", metavar="AGENT", help="Only mentions assigned to AGENT ('none' for unassigned)."),
         click.option("--tag", "tags", multiple=True, metavar="TAG", help="Only mentions with this tag."),
         click.option("--match", "text", metavar="TEXT", help="Only mentions whose text contains TEXT."),
@@ -283,8 +294,9 @@ def show(state: State, mention_id: str, as_json: bool) -> None:
     from socialwatch import sla
     from socialwatch.model import utcnow
 
-    due = sla.due_at(sla.policy(app.config.table("sla"), str(app.config.path)), mention)
-    click.echo(views.mention_detail(mention, history, thread, now=utcnow(), due=due))
+    now = utcnow()
+    due = sla.countdown(sla.policy(app.config.table("sla"), str(app.config.path)), mention, now)
+    click.echo(views.mention_detail(mention, history, thread, now=now, due=due))
     from socialwatch import presence
 
     try:
@@ -661,9 +673,30 @@ def _bulk(state: State, action: str, ids: tuple[str, ...], where: bool, yes: boo
             click.confirm(f"{action.capitalize()} {n}?", abort=True, err=True)
         ids = tuple(m["id"] for m in chosen)
     status = {"resolve": "resolved", "ignore": "ignored"}[action]
-    for m in workflow.change_many(app, list(ids), action, workflow.set_status(status), strict=not where):
+    changed = workflow.change_many(app, list(ids), action, workflow.set_status(status), strict=not where)
+    for m in changed:
         _done(m, status)
         _case_note(m, f"the case stays open: {action} {m.get('case_id')} to close it")
+    # Idempotent, as a ticket solved twice is in Zendesk: no second change, no second audit event.
+    done = {m["id"] for m in changed}
+    for mention_id in dict.fromkeys(ids):
+        if mention_id not in done:
+            m = app.store.get(mention_id)
+            if m.get("status") == status:
+                _done(m, f"already {status}{_closed_by(m)}; nothing changed")
+
+
+def _closed_by(m: dict) -> str:
+    """' (by sam, 2026-11-20 10:00 UTC)' for a closed mention, as far as it is known."""
+    from socialwatch.model import parse_time
+    from socialwatch.render import safe
+
+    parts = [f"by {safe(str(m['resolved_by']))}"] if m.get("resolved_by") else []
+    try:
+        parts.append(parse_time(m["resolved_at"]).strftime("%Y-%m-%d %H:%M UTC"))
+    except (KeyError, TypeError, ValueError):
+        pass
+    return f" ({', '.join(parts)})" if parts else ""
 
 
 def _case_note(m: dict, what: str) -> None:
@@ -755,8 +788,13 @@ def claim(state: State, as_json: bool, **filters: Any) -> None:
     if as_json:
         _done(mention, "", as_json=True)
     else:
+        from socialwatch import sla
+        from socialwatch.model import utcnow
+
         click.echo(f"Claimed {mention['id']} for {app.agent}")
-        click.echo(views.mention_detail(mention, *cases.context(app.store, mention)))
+        now = utcnow()
+        due = sla.countdown(sla.policy(app.config.table("sla"), str(app.config.path)), mention, now)
+        click.echo(views.mention_detail(mention, *cases.context(app.store, mention), now=now, due=due))
 
 
 @cli.command()

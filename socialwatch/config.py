@@ -273,6 +273,13 @@ def validate(config: Config) -> None:
             values = rule.get(key, [])
             if not all(isinstance(v, str) and v.strip() for v in values):
                 raise ConfigError("expected a list of strings", path=path, key=f"routing[{i}].{key}")
+            if key == "language":
+                from socialwatch.scoring.langnames import code_hint, is_code
+
+                bad = [v for v in values if not is_code(v)]
+                if bad:
+                    raise ConfigError(f"{bad[0]!r} is not a language code: {code_hint(bad[0])}", path=path,
+                                      key=f"routing[{i}].{key}")
             unknown = [v for v in values if allowed is not None and v not in allowed]
             if unknown:
                 raise ConfigError(f"unknown {key} {unknown[0]!r} (known: {', '.join(allowed)})", path=path,

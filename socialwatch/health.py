@@ -87,7 +87,6 @@ def summary(app: App, now: datetime | None = None, *, backlog: bool = False, dae
     """
     from socialwatch import sla
     from socialwatch.errors import StoreError
-    from socialwatch.model import effective_priority
 
     now = now or model.utcnow()
     policy = sla.policy(app.config.table("sla"), str(app.config.path))
@@ -106,7 +105,8 @@ def summary(app: App, now: datetime | None = None, *, backlog: bool = False, dae
                 "sla_breach_ids_truncated": False}
     unanswered = [m for m in open_items if not m.get("first_response_at")]
     oldest = min(unanswered, key=lambda m: m.get("created_at") or "", default=None)
-    breaches = [m for m in unanswered if sla.breached(policy, m, now, effective_priority(m))]
+    # (as `show`, the queue and the inbox count it: business time, only what needs a response)
+    breaches = [m for m in unanswered if sla.overdue(policy, m, now)]
     enabled = [r for r in rows if r["enabled"]]
     failing = [_source_reason(r) for r in enabled if r["state"] in ("failing", "not entitled")]
     degraded = [_source_reason(r) for r in enabled if r["state"] not in ("ok", "failing", "not entitled")]

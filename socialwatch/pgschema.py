@@ -2,11 +2,17 @@
 
 Each migration runs in one transaction with the schema version it brings, so a failed
 upgrade leaves the previous version in place. The code refuses a database whose version is
-older (run `db upgrade`) or newer (upgrade socialwatch) than `SCHEMA_VERSION`.
+older (run `db upgrade`) or newer (upgrade socialwatch) than `SCHEMA_VERSION`, except that the
+migrations listed in `ON_FIRST_USE` (they only add an index: no data is rewritten, nothing an
+administrator must plan) are applied by the first command that uses an existing database,
+under the same lock as `db upgrade`.
 
 Mentions keep the whole document in `doc` (jsonb) plus the columns the queue is read by.
 PostgreSQL text and jsonb cannot hold the NUL character; a document with one keeps its exact
 JSON in `raw` (bytea) and a NUL-free copy in `doc` for queries, so nothing is lost.
+
+`mentions_conversation` (version 3) finds a customer's mentions in one conversation (how a
+later direct message joins its case).
 
 `presence` holds the short-lived "agent A is viewing mention M" marks (see presence.py): a
 table of its own, so that marking never touches a mention row or its notifications.
@@ -80,6 +86,15 @@ CREATE TABLE presence (
 CREATE INDEX presence_expires ON presence (expires_at);
 CREATE INDEX mentions_native ON mentions (split_part(id, ':', 2));
 """),
+    # A customer's later message in a conversation (a DM, a thread whose root is not stored)
+    # finds their case by it (see cases.py): an index lookup however long the history.
+    (3, "mentions by conversation and author", """
+CREATE INDEX mentions_conversation ON mentions ((doc->>'conversation_id'), author_key)
+    WHERE (doc->>'conversation_id') IS NOT NULL;
+"""),
 ]
 
 SCHEMA_VERSION = max(number for number, _, _ in MIGRATIONS)
+
+# Migrations an existing database gets on first use, without `db upgrade` (additive indexes only).
+ON_FIRST_USE: frozenset[int] = frozenset({3})

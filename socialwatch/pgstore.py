@@ -37,7 +37,7 @@ import orjson
 
 from socialwatch import model
 from socialwatch.errors import Busy, Contention, NotFound, StoreError
-from socialwatch.pgschema import MIGRATIONS, SCHEMA_VERSION
+from socialwatch.pgschema import MIGRATIONS, ON_FIRST_USE, SCHEMA_VERSION
 from socialwatch.secrets import mask
 from socialwatch.store import AddResult, Mention, RowCodec, SessionBase
 
@@ -166,6 +166,14 @@ class PgSession(SessionBase):
 
     def peek(self, mention_id: str) -> Mention | None:
         return self._doc("SELECT doc, raw FROM mentions WHERE id = %s", (mention_id,))
+
+    def conversation_mentions(self, conversation_id: str, handle: str) -> list[Mention]:
+        """The stored mentions by `handle` (any case) in the conversation `conversation_id`
+        (unlocked; by the index `mentions_conversation`)."""
+        rows = self.conn.execute(
+            "SELECT doc, raw FROM mentions WHERE (doc->>'conversation_id') = %s AND author_key = %s ORDER BY seq",
+            (_text(conversation_id), _text(handle.lower()))).fetchall()
+        return [decode(d, r) for d, r in rows]
 
     def get_in_case(self, mention_id: str) -> Mention | None:
         row = self.conn.execute("SELECT doc->>'case_id' FROM mentions WHERE id = %s", (mention_id,)).fetchone()
@@ -472,6 +480,9 @@ class PgStore:
             return
         version = schema_version(conn)
         conn.rollback()
+        if version is not None and version < SCHEMA_VERSION and all(
+                number in ON_FIRST_USE for number, _, _ in MIGRATIONS if number > version):
+            version = _migrate(conn)[1]  # (additive only: see pgschema.ON_FIRST_USE)
         if version is None or version < SCHEMA_VERSION:
             raise SchemaMismatch(f"the database {masked_url(self.url)} has schema version {version or 0}; this socialwatch "
                                  f"needs {SCHEMA_VERSION}: run `socialwatch db upgrade`")
@@ -806,23 +817,29 @@ def upgrade(url: str) -> tuple[int | None, int]:
     store = PgStore(url, check_schema=False)
     try:
         with store.connection() as conn:
-            conn.execute("SELECT pg_advisory_lock(%s)", (_lock_key("schema"),))
-            try:
-                before = schema_version(conn)
-                conn.commit()
-                if before is not None and before > SCHEMA_VERSION:
-                    raise SchemaMismatch(f"the database has schema version {before}, newer than this socialwatch "
-                                         f"({SCHEMA_VERSION}): upgrade socialwatch")
-                for number, description, sql in MIGRATIONS:
-                    if before is not None and number <= before:
-                        continue
-                    with conn.transaction():
-                        conn.execute(sql)
-                        conn.execute("INSERT INTO socialwatch_schema (version, description) VALUES (%s, %s)",
-                                     (number, description))
-                return before, SCHEMA_VERSION
-            finally:
-                conn.execute("SELECT pg_advisory_unlock(%s)", (_lock_key("schema"),))
-                conn.commit()
+            return _migrate(conn)
     finally:
         store.close()
+
+
+def _migrate(conn: Any) -> tuple[int | None, int]:
+    """Apply the missing migrations on `conn` under the schema lock (so that two processes never
+    apply one twice), each in one transaction; (version before, version after)."""
+    conn.execute("SELECT pg_advisory_lock(%s)", (_lock_key("schema"),))
+    try:
+        before = schema_version(conn)
+        conn.commit()
+        if before is not None and before > SCHEMA_VERSION:
+            raise SchemaMismatch(f"the database has schema version {before}, newer than this socialwatch "
+                                 f"({SCHEMA_VERSION}): upgrade socialwatch")
+        for number, description, sql in MIGRATIONS:
+            if before is not None and number <= before:
+                continue
+            with conn.transaction():
+                conn.execute(sql)
+                conn.execute("INSERT INTO socialwatch_schema (version, description) VALUES (%s, %s)",
+                             (number, description))
+        return before, SCHEMA_VERSION
+    finally:
+        conn.execute("SELECT pg_advisory_unlock(%s)", (_lock_key("schema"),))
+        conn.commit()

@@ -229,6 +229,43 @@ def due_at(p: Policy, mention: dict) -> datetime | None:
     return p.due(created, p.target(effective_priority(mention)))
 
 
+@dataclass(frozen=True)
+class Countdown:
+    """Where a mention stands against its first-response target at one moment."""
+
+    due: datetime  # the instant the target passes (UTC)
+    left: timedelta  # time left, in business time unless the policy counts clock time; negative: overdue
+    business: bool  # measured in business time (the policy's hours, days and holidays)
+    zone: str  # the policy's time zone, for showing `due` to people
+
+    @property
+    def overdue(self) -> bool:
+        return self.left < timedelta(0)
+
+
+def countdown(p: Policy, mention: dict, now: datetime) -> Countdown | None:
+    """The mention's first-response countdown at `now`, counted as the SLA counts it: business
+    time (outside business hours it stands still, so a mention due at 17:00 is 30 minutes overdue
+    from 17:30 until the next business morning). None when nothing is due (see `due_at`).
+
+    `overdue` holds exactly when `breached` does for an unanswered mention, so `show`, the queue,
+    the inbox and `health`'s breach count agree."""
+    due = due_at(p, mention)
+    if due is None:
+        return None
+    from socialwatch.model import effective_priority
+
+    created = parse_time(mention["created_at"])
+    left = p.target(effective_priority(mention)) - p.elapsed(created, now)
+    return Countdown(due, left, p.business_time, str(getattr(p.tz, "key", None) or p.tz))
+
+
+def overdue(p: Policy, mention: dict, now: datetime) -> bool:
+    """Whether an open mention that needs a response is past its first-response target, unanswered."""
+    c = countdown(p, mention, now)
+    return c is not None and c.overdue
+
+
 def breached(p: Policy, mention: dict, now: datetime, priority: int) -> bool:
     """Has the first-response target passed (answered late, or still unanswered past due)?"""
     if not mention.get("created_at"):

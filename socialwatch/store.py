@@ -8,6 +8,11 @@ Layout of the data directory:
                             than one small file however long the history grows
     index/NN.json           where each archived id lives (id -> segment), 64 shards by hash
     authors/NN.json         customer history: lower-cased handle -> mention ids, 64 shards
+    conversations/NN.json   threads: conversation id -> lower-cased handle -> ids of the mentions
+                            in it whose own id is not the conversation id, 64 shards by
+                            conversation (how a customer's later DM finds its case, see cases.py);
+                            conversations/built.json marks it complete (a store from before it is
+                            indexed once, by the first session that adds mentions)
     state.json              TinyDB: per-source cursor and health ("sources"), alerts, meta
     outbox.json             TinyDB: reply records of the exactly-once outbox ("replies")
     audit.jsonl             append-only audit log (see audit.py)
@@ -146,6 +151,11 @@ class SessionBase:
         what they `get`; the files' session holds the one store lock anyway)."""
         return self.get(mention_id)
 
+    def conversation_mentions(self, conversation_id: str, handle: str) -> list[Mention]:
+        """The stored mentions by `handle` (any case) in the conversation `conversation_id`
+        (not locked), found by an index whatever the size of the history."""
+        raise NotImplementedError
+
     def get_in_case(self, mention_id: str) -> Mention | None:
         """`get`, having locked the mention's case root first when it is a follow-up (see
         `cases`): every change to a case locks its root before any other member, so that two
@@ -176,6 +186,7 @@ class Session(SessionBase):
         self._tables: dict[tuple[pathlib.Path, str], Table] = {}
         self._shards: dict[tuple[str, int], _JsonShard] = {}
         self._open_ids: dict[str, int] | None = None
+        self._conversations_ready = False
         self.after_commit: list[Callable[[], None]] = []
 
     # ---- files ----------------------------------------------------------------------------
@@ -209,7 +220,7 @@ class Session(SessionBase):
         shard = self._shards.get(key)
         if shard is None:
             path = self.store.shard_path(kind, number)
-            shard = self._shards[key] = _JsonShard(path, kind, "ids" if kind == "index" else "authors")
+            shard = self._shards[key] = _JsonShard(path, kind, "ids" if kind == "index" else kind)
         return shard
 
     def _dirty(self, kind: str, key: str) -> dict:
@@ -265,6 +276,7 @@ class Session(SessionBase):
             for m, doc_id in zip(fresh_open, doc_ids, strict=False):
                 ids[m["id"]] = doc_id
         self._remember_authors(fresh_open + fresh_closed)
+        self._remember_conversations(fresh_open + fresh_closed)
         return result
 
     def put(self, mention: Mention) -> None:
@@ -332,6 +344,68 @@ class Session(SessionBase):
                 ids.append(mention["id"])
                 shard.dirty = True
 
+    # ---- conversations (see the module docstring) ---------------------------------------------
+    def _remember_conversations(self, mentions: list[Mention]) -> None:
+        """Add each mention that continues a conversation (its conversation id is not its own id)
+        to the conversation index, under its author."""
+        todo = [m for m in mentions if _conversation_key(m) is not None]
+        if not todo and self._conversations_ready:
+            return
+        self._ensure_conversations()
+        for m in todo:
+            self._index_conversation(m)
+
+    def _index_conversation(self, mention: Mention) -> None:
+        key = _conversation_key(mention)
+        if key is None:
+            return
+        conversation, handle = key
+        shard = self._shard("conversations", shard_of(conversation))
+        ids = shard.data.setdefault(conversation, {}).setdefault(handle, [])
+        if mention["id"] not in ids:
+            ids.append(mention["id"])
+            shard.dirty = True
+
+    def _ensure_conversations(self) -> None:
+        """Index the conversations of every stored mention once, in a store from before the index
+        (the marker file says it is complete): a pass over the whole history, the first time only."""
+        if self._conversations_ready:
+            return
+        self._conversations_ready = True
+        marker_path = self.store.conversations_marker()
+        if marker_path.exists():
+            return
+        for m in self.open_table().all():
+            self._index_conversation(m)
+        archive = self.store.data_dir / "archive"
+        numbers = set(self.store.segments()) | {
+            int(path.stem[4:]) for path, _ in self._tables if path.parent == archive and path.stem[4:].isdigit()}
+        for number in sorted(numbers):
+            path = self.store.segment_path(number)
+            loaded = self._tables.get((path, "mentions"))
+            docs = loaded.all() if loaded is not None else (read_json(path, "archive") or {}).get("mentions", {}).values()
+            for m in docs:
+                self._index_conversation(m)
+        marker = self._shards[("conversations", -1)] = _JsonShard(marker_path, "conversations", "built")
+        marker.data = {"complete": True}
+        marker.dirty = True
+
+    def conversation_mentions(self, conversation_id: str, handle: str) -> list[Mention]:
+        """The stored mentions by `handle` (any case) in the conversation `conversation_id`, the
+        one whose own id it is included (an index lookup, however long the history)."""
+        self._ensure_conversations()
+        key = handle.lower()
+        ids = list(self._shard("conversations", shard_of(conversation_id)).data.get(conversation_id, {}).get(key, []))
+        if conversation_id not in ids:
+            ids.insert(0, conversation_id)
+        found = []
+        for mid in ids:
+            m = self.get(mid)
+            if (m is not None and m.get("conversation_id") == conversation_id
+                    and ((m.get("author") or {}).get("handle") or "").lower() == key):
+                found.append(m)
+        return found
+
     def next_unassigned(self, filters: Any) -> Mention | None:
         """The highest-priority unassigned open mention matching `filters` (a `queue.Filters`),
         to be claimed in this session; None if there is none."""
@@ -391,7 +465,7 @@ class Session(SessionBase):
     def commit(self) -> None:
         """Write every changed file as one (`storage.commit_files`): all of the session's changes
         land, or none do, even when the process is killed half-way through the writes."""
-        order = {"archive": 0, "index": 1, "authors": 2, "open": 3, "state": 4, "outbox": 5}
+        order = {"archive": 0, "index": 1, "authors": 2, "conversations": 2, "open": 3, "state": 4, "outbox": 5}
         items: list[Any] = [db.storage for db in self._dbs.values()]
         items += list(self._shards.values())
         writes = []
@@ -402,6 +476,18 @@ class Session(SessionBase):
         commit_files(self.store.data_dir, writes)
         for item in items:
             item.dirty = False
+
+
+def _conversation_key(mention: Mention) -> tuple[str, str] | None:
+    """(conversation id, lower-cased author handle) of a mention that continues a conversation
+    other than itself, else None."""
+    conversation = mention.get("conversation_id")
+    if not conversation or not isinstance(conversation, str) or conversation == mention.get("id"):
+        return None
+    handle = (mention.get("author") or {}).get("handle")
+    if not handle or not isinstance(handle, str):
+        return None
+    return conversation, handle.lower()
 
 
 def _find(table: Table, field_name: str, value: str) -> dict | None:
@@ -465,6 +551,10 @@ class TinyStore:
 
     def segment_path(self, number: int) -> pathlib.Path:
         return self.data_dir / "archive" / f"seg-{number:06d}.json"
+
+    def conversations_marker(self) -> pathlib.Path:
+        """The file that says the conversation index covers every stored mention."""
+        return self.data_dir / "conversations" / "built.json"
 
     def last_segment(self) -> int:
         numbers = [int(p.stem[4:]) for p in (self.data_dir / "archive").glob("seg-*.json") if p.stem[4:].isdigit()]

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import sys
-from datetime import datetime, timedelta
+from datetime import datetime
+from typing import TYPE_CHECKING
 
 from socialwatch import cases, model
 from socialwatch.render import color_enabled, safe, style, table
+
+if TYPE_CHECKING:
+    from socialwatch import sla
 
 
 def _color() -> bool:
@@ -63,13 +67,41 @@ def intent_label(m: dict) -> str:
     return intent if score.get("needs_response", True) else f"{intent} (no reply needed)"
 
 
-def due_text(due: datetime | None, now: datetime) -> str:
-    """'in 40m', 'overdue 2h' or '-'."""
-    if due is None:
+def duration(seconds: float) -> str:
+    """A span for people: '45s', '12m', '2h 10m', '17h' (hours, never days: a business day is
+    not 24 hours)."""
+    seconds = abs(int(seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes = rest // 60
+    if not hours:
+        return f"{minutes}m" if minutes else f"{seconds}s"
+    return f"{hours}h {minutes}m" if minutes else f"{hours}h"
+
+
+def due_text(countdown: sla.Countdown | None) -> str:
+    """'in 40m', 'overdue 2h 10m' or '-': the time left to the first-response target as the SLA
+    counts it (business time unless the policy says otherwise)."""
+    if countdown is None:
         return "-"
-    seconds = (due - now).total_seconds()
-    span = ago(model.iso(now - timedelta(seconds=abs(seconds))), now)
-    return f"in {span}" if seconds >= 0 else f"overdue {span}"
+    span = duration(countdown.left.total_seconds())
+    return f"overdue {span}" if countdown.overdue else f"in {span}"
+
+
+def due_sentence(countdown: sla.Countdown) -> str:
+    """'first response due in 1h 30m (business time; by Mon 23 Nov 10:00 Europe/London)' or
+    'first response overdue by 2h 10m (business time; was due Fri 20 Nov 17:00 Europe/London)'."""
+    from zoneinfo import ZoneInfo
+
+    try:
+        local = countdown.due.astimezone(ZoneInfo(countdown.zone))
+    except (ValueError, KeyError, OSError):
+        local = countdown.due
+    when = f"{local.strftime('%a %d %b %H:%M')} {countdown.zone}"
+    kind = "business time; " if countdown.business else ""
+    span = duration(countdown.left.total_seconds())
+    if countdown.overdue:
+        return f"first response overdue by {span} ({kind}was due {when})"
+    return f"first response due in {span} ({kind}by {when})"
 
 
 def author_label(m: dict) -> str:
@@ -120,7 +152,7 @@ def waiting_factor(m: dict, now: datetime) -> list[dict]:
              "detail": f"{hours:.1f} h unanswered (full at {cap:g} h; rises with the clock)"}]
 
 
-def triage_line(m: dict, now: datetime, due: datetime | None = None) -> str:
+def triage_line(m: dict, now: datetime, due: sla.Countdown | None = None) -> str:
     """Needs a response, intent, language, risk and the SLA due time, on one line."""
     from socialwatch.scoring.langnames import name
 
@@ -138,14 +170,14 @@ def triage_line(m: dict, now: datetime, due: datetime | None = None) -> str:
     if score.get("risk"):
         parts.append("risk: " + ", ".join(str(r).replace("_", " ") for r in score["risk"]))
     if due is not None:
-        parts.append(f"first response due {due_text(due, now)}")
+        parts.append(due_sentence(due))
     return " · ".join(safe(p) for p in parts)
 
 
 def mention_detail(m: dict, history: list[dict], thread: list[dict] | None = None, now: datetime | None = None,
-                   due: datetime | None = None) -> str:
+                   due: sla.Countdown | None = None) -> str:
     """The full view of one mention, as `show` and triage print it; the priority and the waiting
-    time are those at `now` (default: the current time), `due` the SLA's first-response time."""
+    time are those at `now` (default: the current time), `due` its first-response countdown."""
     color = _color()
     now = now or model.utcnow()
     score = m.get("score") or {}
@@ -267,7 +299,7 @@ def queue_table(items: list[dict], now: datetime | None = None, policy: object |
         row = [str(model.effective_priority(m, now)), flags(m) + (f" +{len(m['followups'])}" if m.get("followups") else ""),
                safe(intent_label(m)), safe(score.get("language") or m.get("lang") or ""), ago(m.get("created_at"), now)]
         if policy is not None:
-            row.append(due_text(sla.due_at(policy, m), now))  # type: ignore[arg-type]
+            row.append(due_text(sla.countdown(policy, m, now)))  # type: ignore[arg-type]
         row += [safe(m.get("id") or ""), "@" + safe((m.get("author") or {}).get("handle") or "?"), safe(m.get("text") or "")]
         rows.append(row)
     head = ["prio", "flags", "intent", "lang", "age", *(["due"] if policy is not None else []), "id", "author", "text"]

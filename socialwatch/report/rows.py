@@ -107,8 +107,10 @@ def responses_text(k: dict) -> str:
 
 def sla_excluded_text(k: dict) -> str:
     """Why the mentions left out of the SLA attainment were left out."""
+    no_response = k.get("sla_excluded_no_response") or 0
     return (f"{k['sla_pending']} not yet due, {k['sla_excluded_followups']} follow-ups, "
-            f"{k['sla_excluded_ignored']} ignored without an answer")
+            f"{k['sla_excluded_ignored']} ignored without an answer"
+            + (f", {no_response} unanswered that need no response" if no_response else ""))
 
 
 def overall_rows(k: dict) -> list[tuple[str, str]]:

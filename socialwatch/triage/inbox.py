@@ -245,16 +245,18 @@ class Inbox:
 
     # ---- rows ---------------------------------------------------------------------------------
     def sla_left(self, m: dict, now: datetime) -> tuple[str, bool]:
-        """Time left to the first-response target ('' once answered) and whether it is past."""
-        if m.get("first_response_at") or not m.get("created_at"):
-            return "", False
+        """Time left to the first-response target in business time, as `show` and `health` count it
+        ('' once answered or when none is due) and whether it is past."""
+        from socialwatch import sla
+
         try:
-            created = model.parse_time(m["created_at"])
-            due = self.policy.due(created, self.policy.target(model.effective_priority(m, now)))
+            countdown = sla.countdown(self.policy, m, now)
         except (ValueError, Exception):  # noqa: BLE001 - a bad policy or date must not break the list
             return "?", False
-        left = (due - now).total_seconds()
-        return span(left), left < 0
+        if countdown is None:
+            return "", False
+        left = countdown.left.total_seconds()
+        return span(left), countdown.overdue
 
     def row(self, m: dict, now: datetime) -> Row:
         author = m.get("author") or {}

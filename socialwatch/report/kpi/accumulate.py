@@ -43,6 +43,7 @@ class Kpis:
     sla_pending: int = 0
     sla_excluded_followups: int = 0
     sla_excluded_ignored: int = 0
+    sla_excluded_no_response: int = 0  # unanswered and needing no response: nothing was due
     sla_attainment: float | None = None
     resolved: int = 0
     resolved_without_reply: int = 0
@@ -101,6 +102,8 @@ class Accumulator:
             k.sla_excluded_followups += 1
         elif f.sla_excluded == "ignored":
             k.sla_excluded_ignored += 1
+        elif f.sla_excluded == "no_response":
+            k.sla_excluded_no_response += 1
         if f.resolution is not None:
             self.resolution.append(f.resolution)
             k.resolved_without_reply += f.resolved_without_reply

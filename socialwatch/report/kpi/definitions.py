@@ -15,8 +15,11 @@ only answered a satisfaction survey (`csat_answer_to`): it is not counted as a m
 * SLA attainment: met / (met + breached). Met: answered within `Policy.target(effective
   priority)`. Breached: answered later than that, or unanswered and already past due at `now`.
   Not yet due: unanswered and still within the target. Not counted, and named: follow-ups (the
-  case's first mention carries its SLA) and mentions ignored without an answer (none was
-  needed). volume = met + breached + not yet due + follow-ups + ignored without an answer.
+  case's first mention carries its SLA), mentions ignored without an answer (none was
+  needed) and unanswered mentions whose score says they need no response (nothing was due:
+  `show`, the queue and `health` give them no due time either). Past due is counted in business
+  time, as everywhere (`sla.countdown`). volume = met + breached + not yet due + follow-ups +
+  ignored without an answer + unanswered needing no response.
 * resolution time: business time from created_at to resolved_at of mentions in status
   `resolved` (ignored ones are not resolutions), follow-ups excluded; median and p90. Its
   population differs from FRT's: a mention resolved without a reply (answered elsewhere,
@@ -70,8 +73,9 @@ DEFINITIONS: dict[str, str] = {
     "frt": "First response: business time from posting to the brand's first reply, over the answered mentions "
            "that start a case (follow-ups excluded). Median and 90th percentile.",
     "sla": "Share of the measured mentions answered within the target of their priority band. Met + breached "
-           "(answered late, or unanswered past due) are measured; not yet due, follow-ups and mentions ignored "
-           "without an answer are not, and are listed so that the counts add up to the volume.",
+           "(answered late, or unanswered past due, in business time) are measured; not yet due, follow-ups, "
+           "mentions ignored without an answer and unanswered ones that need no response are not, and are "
+           "listed so that the counts add up to the volume.",
     "resolution": "Resolution time: business time from posting to resolution, over resolved cases (ignored ones "
                   "are not resolutions). It counts cases resolved without any reply, which first response does "
                   "not: the two medians describe different cases, and resolution can be the shorter.",
@@ -111,11 +115,13 @@ def definitions() -> dict[str, str]:
 def notes(k: dict) -> list[str]:
     """Explanations of numbers that would otherwise look wrong."""
     out = []
-    excluded = k["sla_pending"] + k["sla_excluded_followups"] + k["sla_excluded_ignored"]
+    no_response = k.get("sla_excluded_no_response") or 0
+    excluded = k["sla_pending"] + k["sla_excluded_followups"] + k["sla_excluded_ignored"] + no_response
     if k["volume"] and excluded:
         out.append(f"SLA: {k['sla_met'] + k['sla_breached']} of {k['volume']} mentions measured; not measured: "
                    f"{k['sla_pending']} not yet due, {k['sla_excluded_followups']} follow-ups (their case carries the "
-                   f"SLA), {k['sla_excluded_ignored']} ignored without an answer.")
+                   f"SLA), {k['sla_excluded_ignored']} ignored without an answer"
+                   + (f", {no_response} unanswered that need no response" if no_response else "") + ".")
     frt, res = k["frt_median_s"], k["resolution_median_s"]
     if frt is not None and res is not None and res < frt:
         out.append(f"The median resolution time is shorter than the median first response: they measure different "

@@ -38,7 +38,7 @@ class Facts:
     needs_response_answered: bool = False
     frt: float | None = None  # seconds of business time
     sla: str | None = None  # "met" | "breached" | "pending" | None (not counted)
-    sla_excluded: str | None = None  # "followup" | "ignored": why it is not counted
+    sla_excluded: str | None = None  # "followup" | "ignored" | "no_response": why it is not counted
     resolution: float | None = None
     resolved_without_reply: bool = False
     fcr: bool | None = None  # None: not eligible
@@ -69,6 +69,8 @@ def _sla_state(m: dict, created: datetime, answered: datetime | None, p: Policy,
         return "met" if p.elapsed(created, answered) <= target else "breached"
     if m.get("status") == "ignored":
         return None
+    if (m.get("score") or {}).get("needs_response") is False:
+        return None  # nothing was due (as `show`, the queue and `health` say: see sla.due_at)
     return "breached" if p.elapsed(created, now) > target else "pending"
 
 
@@ -134,7 +136,7 @@ def facts(m: dict, since: datetime, until: datetime, p: Policy, now: datetime) -
         f.frt = p.elapsed(created, answered).total_seconds()
     f.sla = _sla_state(m, created, answered, p, now)
     if f.sla is None:
-        f.sla_excluded = "ignored"
+        f.sla_excluded = "ignored" if m.get("status") == "ignored" else "no_response"
     resolved = time_or_none(m.get("resolved_at"))
     if m.get("status") == "resolved" and resolved is not None:
         f.resolution = p.elapsed(created, resolved).total_seconds()

@@ -95,7 +95,12 @@ def csat_text(k: dict) -> str:
         return "-"
     if not k["csat_responses"]:
         return f"no answer yet ({k['csat_sent']} surveys sent)"
-    return f"{percent(k['csat'])} ({k['csat_satisfied']} satisfied of {k['csat_responses']} answers)"
+    rated = k.get("csat_rated", k["csat_responses"])
+    unrated = k["csat_responses"] - rated
+    tail = f"; {unrated} comment{'' if unrated == 1 else 's'} without a rating" if unrated else ""
+    if not rated:
+        return f"- (no rated answer{tail})"
+    return f"{percent(k['csat'])} ({k['csat_satisfied']} satisfied of {rated} rated answer{'' if rated == 1 else 's'}{tail})"
 
 
 def responses_text(k: dict) -> str:
@@ -146,6 +151,10 @@ COMPARE = {
     "Negative": ("negative_share", "share", "negative"),
     "Angry": ("angry_share", "share", "negative"),
     "Viral": ("viral_share", "share", "negative"),
+    "Complaints": ("complaint_share", "share", "complaints"),
+    "Questions": ("question_share", "share", "complaints"),
+    "Needs a response": ("needs_response_share", "share", "complaints"),
+    "Needs a response, answered": ("needs_response_answered_share", "share", "complaints"),
     "First response, median": ("frt_median_s", "time", "frt"),
     "First response, p90": ("frt_p90_s", "time", "frt"),
     "Answered": ("answered", "count", "frt"),
@@ -210,8 +219,9 @@ def hours_text(rows: list[dict]) -> str:
 
 
 def csat_cell(k: dict) -> str:
-    """'70% (n=10)', or '-' without answers."""
-    return f"{percent(k['csat'])} (n={k['csat_responses']})" if k.get("csat_responses") else "-"
+    """'70% (n=10)' (n: the rated answers), or '-' without a rated answer."""
+    rated = k.get("csat_rated", k.get("csat_responses"))
+    return f"{percent(k['csat'])} (n={rated})" if rated else "-"
 
 
 def group_row(k: dict) -> list[str]:
@@ -236,14 +246,17 @@ def agent_rows(kpis: dict) -> list[list[str]]:
             return f"{row[key]} ({change(row[key] - prev.get(key, 0), 'count')})"
 
         handle = f"{duration(a['handle_time_median_s'])} (n={a['handle_time_n']})" if a["handle_time_n"] else "-"
-        rows.append([a["agent"], str(a["assigned"]), str(a["first_replies"]), with_change("replies"),
+        rows.append([a["agent"], str(a.get("claimed", 0)), str(a.get("assigned_to", a.get("assigned", 0))),
+                     str(a.get("assigned_by", 0)), str(a["first_replies"]), with_change("replies"),
                      with_change("resolved"), str(a["ignored"]), str(a["notes"]), str(a["tags"]), str(a["escalations"]),
                      handle])
     return rows
 
 
-AGENT_HEADERS = ["Agent", "Assigned", "First replies", "Replies (vs prev)", "Resolved (vs prev)", "Ignored", "Notes",
-                 "Tags", "Escalations", "Handle time median"]
+#: Claimed: cases the agent took; Assigned to: cases others assigned to the agent; Assigned by: cases
+#: the agent assigned to others (see `report.credit`).
+AGENT_HEADERS = ["Agent", "Claimed", "Assigned to", "Assigned by", "First replies", "Replies (vs prev)",
+                 "Resolved (vs prev)", "Ignored", "Notes", "Tags", "Escalations", "Handle time median"]
 
 
 def trend_rows(kpis: dict) -> list[list[str]]:
@@ -275,15 +288,16 @@ def spike_rows(kpis: dict) -> list[list[str]]:
 
 
 def spikes_line(kpis: dict) -> str:
-    """How spikes are judged, or why they could not be."""
+    """How spikes are judged, and what could not be judged, in whole sentences."""
     sp = kpis["spikes"]
-    head = (f"Hours with at least {sp['minimum']} mentions and more than {sp['factor']:g}x the {sp['method']}")
+    head = f"Hours with at least {sp['minimum']} mentions and more than {sp['factor']:g}x the {sp['method']}."
     if not sp["enough_history"]:
         since = when(sp["history_since"]) if sp["history_since"] else "nothing stored yet"
-        return (f"{head}: not enough history to judge (each hour needs {sp['min_weeks']} earlier weeks of data; "
-                f"the stored mentions begin {since}).")
-    tail = f"; {sp['unjudged_hours']} hours of the period had too little history to judge" if sp["unjudged_hours"] else ""
-    return f"{head}{tail}:"
+        return (f"{head} There is not enough history to judge: each hour needs {sp['min_weeks']} earlier weeks of data, "
+                f"and the stored mentions begin {since}.")
+    n = sp["unjudged_hours"]
+    tail = f" {n} hour{'' if n == 1 else 's'} of the period had too little history to be judged." if n else ""
+    return head + tail
 
 
 def complainer_rows(kpis: dict) -> list[list[str]]:

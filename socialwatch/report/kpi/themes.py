@@ -1,4 +1,4 @@
-"""Complaint themes: the words and two-word phrases found in the most complaints."""
+"""Complaint themes: the words and short phrases found in the most complaints."""
 
 from __future__ import annotations
 
@@ -39,6 +39,11 @@ STOP_WORDS = frozenset(
 )
 #: Kept as the first word of a phrase ("no signal", "not working") though they are stop words alone.
 NEGATIONS = frozenset("no not never cannot can't don't doesn't didn't won't isn't wasn't aren't haven't hasn't".split())
+#: Negated auxiliaries: the verb after one often needs the next word to mean anything ("didn't
+#: turn" up, "won't let" me), so such a phrase is kept only when that next word does not continue it.
+NEGATED_AUXILIARIES = NEGATIONS - {"no", "not"}
+#: Adverb particles that complete a phrasal verb: "won't turn on", "can't log in", "didn't turn up".
+PARTICLES = frozenset("up down in out on off over through back away around".split())
 #: Example mentions kept per theme, and their length.
 EXAMPLES = 2
 EXAMPLE_CHARS = 160
@@ -82,13 +87,26 @@ def tokens(text: str, brand: frozenset[str]) -> list[str | None]:
 
 
 def terms_of(text: str, brand: frozenset[str]) -> tuple[set[str], set[str]]:
-    """(words, two-word phrases) of one text, stop words removed."""
+    """(words, phrases) of one text, stop words removed.
+
+    Phrases are two words ("no signal", "direct debit"), or three when a negated auxiliary's verb
+    takes a particle ("won't turn on", "didn't turn up"). A negated auxiliary and its verb cut
+    off before the rest of the phrase ("won't let" me, "didn't send" the) is no theme: it says
+    nothing alone."""
     seq = tokens(text, brand)
     words = {w for w in seq if w and w not in STOP_WORDS}
     phrases = set()
-    for a, b in zip(seq, seq[1:], strict=False):
-        if a and b and b not in STOP_WORDS and (a not in STOP_WORDS or a in NEGATIONS):
-            phrases.add(f"{a} {b}")
+    for i, (a, b) in enumerate(zip(seq, seq[1:], strict=False)):
+        if not (a and b and b not in STOP_WORDS and (a not in STOP_WORDS or a in NEGATIONS)):
+            continue
+        if a in NEGATED_AUXILIARIES:
+            after = seq[i + 2] if i + 2 < len(seq) else None
+            if after in PARTICLES:
+                phrases.add(f"{a} {b} {after}")
+                continue
+            if after is not None and after in STOP_WORDS:
+                continue  # the phrase goes on ("won't let me"): a cut fragment
+        phrases.add(f"{a} {b}")
     return words, phrases
 
 

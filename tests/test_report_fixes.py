@@ -398,3 +398,28 @@ def test_themes_skip_negated_verbs_cut_mid_phrase() -> None:
     found = {t["term"]: t["mentions"] for t in themes["phrases"]}
     assert "won't let" not in found and "didn't turn" not in found
     assert found["won't turn on"] == 2 and found["didn't turn up"] == 2
+
+
+def test_themes_keep_hyphenated_words_whole_and_drop_words_cut_by_truncation() -> None:
+    def words(text: str, brand: frozenset[str] = frozenset()) -> set[str]:
+        return terms_of(text, brand)[0]
+
+    assert words("the wi-fi keeps dropping") == {"wi-fi", "dropping"}  # not "wi" and "fi"
+    assert words("my top-up failed") == {"top-up", "failed"}
+    assert words("charged twice for my bill again, refund plea…") == {"charged", "twice", "bill", "refund"}  # no "plea"
+    assert words("charged twice for my bill again, refund plea...") == {"charged", "twice", "bill", "refund"}
+    assert words("no signal at the stat…  ") == {"signal"}  # (trailing space after the ellipsis)
+    assert words("waited... nothing") == {"waited", "nothing"}  # an ellipsis inside a text cuts nothing
+    assert words("northwind-mobile broke my e-sim", frozenset({"northwind", "mobile"})) == {"broke", "e-sim"}
+
+
+def test_theme_examples_are_cut_at_a_word_boundary() -> None:
+    from socialwatch.report.kpi.themes import EXAMPLE_CHARS, excerpt
+
+    text = "router " * 30 + "dropping"
+    cut = excerpt(text)
+    assert cut.endswith("router…") and len(cut) <= EXAMPLE_CHARS + 1
+    assert excerpt("short text") == "short text"
+    complaints = [mention("t:1", "2026-11-17T10:00:00Z", compound=-0.7, text="x" * 10 + " " + "signal " * 40)]
+    example = kpi.compute(complaints, SINCE, UNTIL, POLICY, NOW)["themes"]["words"][0]["examples"][0]["text"]
+    assert example.endswith("signal…"), example

@@ -48,7 +48,10 @@ PARTICLES = frozenset("up down in out on off over through back away around".spli
 EXAMPLES = 2
 EXAMPLE_CHARS = 160
 
-_TOKEN = re.compile(r"(?P<url>(?:https?://|www\.)\S+)|(?P<handle>@[\w.\-]+)|(?P<word>[\w']+)")
+#: A word keeps its inner hyphens ("wi-fi", "top-up", "e-sim"): split, they would be fragments ("wi", "fi").
+_TOKEN = re.compile(r"(?P<url>(?:https?://|www\.)\S+)|(?P<handle>@[\w.\-]+)|(?P<word>[\w']+(?:-[\w']+)*)")
+#: A text cut short by its platform or a client ("... refund plea…"): its last word is a fragment.
+_CUT = re.compile(r"(?:…|\.\.\.)\s*$")
 _BREAK = re.compile(r"[.!?,;:()\[\]\"\n#]")
 
 
@@ -67,21 +70,28 @@ def _word(raw: str, brand: frozenset[str]) -> str | None:
     token = raw.strip("'_").lower()
     if token.endswith("'s"):
         token = token[:-2]
-    if len(token) < 2 or not token.replace("'", "").isalpha() or token in brand:
+    if len(token) < 2 or not token.replace("'", "").replace("-", "").isalpha() or token in brand:
+        return None
+    if "-" in token and (token.replace("-", "") in brand or any(part in brand for part in token.split("-"))):
         return None
     return token
 
 
 def tokens(text: str, brand: frozenset[str]) -> list[str | None]:
-    """Words of `text` in order, None where a URL, handle, number, brand name or punctuation breaks a phrase."""
+    """Words of `text` in order, None where a URL, handle, number, brand name or punctuation breaks a
+    phrase, or where a word was cut off by the end of a truncated text ("refund plea…")."""
     text = text.replace("\u2019", "'")
     out: list[str | None] = []
     pos = 0
+    cut = _CUT.search(text)
     for match in _TOKEN.finditer(text):
         if _BREAK.search(text, pos, match.start()):
             out.append(None)
         pos = match.end()
         word = match.group("word")
+        if word and cut is not None and match.end() == cut.start():
+            out.append(None)  # the word runs into the ellipsis of a truncated text: a fragment
+            continue
         out.append(_word(word, brand) if word else None)
     return out
 
@@ -110,6 +120,16 @@ def terms_of(text: str, brand: frozenset[str]) -> tuple[set[str], set[str]]:
     return words, phrases
 
 
+def excerpt(text: str, limit: int = EXAMPLE_CHARS) -> str:
+    """`text` cut to at most `limit` characters at a word boundary, with "…" when it was cut."""
+    if len(text) <= limit:
+        return text
+    head = text[:limit]
+    if not text[limit].isspace() and " " in head.strip():
+        head = head[:head.rstrip().rfind(" ")]  # never end inside a word
+    return head.rstrip() + "…"
+
+
 class Themes:
     """Counts complaint words and phrases, once per mention, with a few example mentions each."""
 
@@ -130,7 +150,7 @@ class Themes:
         for term in words | phrases:
             kept = self.examples.setdefault(term, [])
             if len(kept) < EXAMPLES:
-                example = example or {"id": m.get("id"), "text": text[:EXAMPLE_CHARS] + ("…" if len(text) > EXAMPLE_CHARS else "")}
+                example = example or {"id": m.get("id"), "text": excerpt(text)}
                 kept.append(example)
 
     def result(self, top: int = TOP) -> dict:

@@ -103,9 +103,10 @@ COLUMNS: dict[str, tuple[Callable[[dict], Any], str]] = {
     "intent_confidence": (lambda m, ctx=None: (m.get("score") or {}).get("intent_confidence"), "the intent's confidence 0..1"),
     "risk": (lambda m, ctx=None: ",".join((m.get("score") or {}).get("risk") or []), "comma-separated risk cues"),
     # ---- appended in the report fixes: survey answers are marked (and left out unless asked for)
-    "csat_answer_to": (lambda m, ctx=None: m.get("csat_answer_to"),
-                       "the case whose satisfaction survey this mention answered (such answers are no mentions: "
-                       "left out unless --survey-answers)"),
+    "csat_answer_to": (lambda m, ctx=None: survey_answer_to(m),
+                       "the case whose satisfaction survey this mention answers: a rating or a satisfied comment "
+                       "is no mention (left out unless --survey-answers); a dissatisfied comment or a question "
+                       "reopened its case and is exported as the follow-up it is"),
 }
 #: Columns holding an instant (written as Excel dates, or ISO 8601 UTC for analysis).
 DATE_COLUMNS = frozenset({"created_at", "first_response_at", "resolved_at", "fetched_at"})
@@ -209,6 +210,12 @@ def is_complaint(m: dict) -> bool:
     return bool(score.get("angry")) or sentiment_label(m) == "negative"
 
 
+def survey_answer_to(m: dict) -> str | None:
+    """The case whose satisfaction survey `m` answers: kept apart as an answer (`csat_answer_to`), or
+    joined to the case as a follow-up because it needs an agent (`csat_answer_for`); else None."""
+    return m.get("csat_answer_to") or m.get("csat_answer_for") or None
+
+
 def select(mentions: Iterable[dict], filters: Filters, complaints: bool = False, *, survey_answers: bool = False,
            left_out: dict[str, int] | None = None) -> Iterator[dict]:
     """The mentions to export: those matching `filters` (and complaints only, with `complaints`).
@@ -269,7 +276,7 @@ def _full_row(m: dict, ctx: Context | None = None, now: Any = None) -> list[Any]
         *_appended(m, ctx),
         sc.get("language"), _bool(sc.get("complaint")), _bool(sc.get("needs_response")),
         sc.get("intent"), sc.get("intent_confidence"), ",".join(sc.get("risk") or []),
-        m.get("csat_answer_to"),
+        survey_answer_to(m),
     ]
 
 

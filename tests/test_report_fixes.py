@@ -145,7 +145,8 @@ def test_a_survey_comment_through_the_commands(home: pathlib.Path, tmp_path: pat
     assert "Left out 1 answer to satisfaction surveys" in err
     code, csv_out, _ = sw("export", "--for", "analysis", "--survey-answers")
     marked = {r["id"]: r["csat_answer_to"] for r in csv.DictReader(io.StringIO(csv_out))}
-    assert marked == {"file:0": "", "file:1": "", "file:8": "", "file:9": "file:1"}
+    # both answers are marked: file:9 (no mention) and file:8 (the dissatisfied comment, a follow-up of file:0)
+    assert marked == {"file:0": "", "file:1": "", "file:8": "file:0", "file:9": "file:1"}
     by_id = {r["id"]: r for r in csv.DictReader(io.StringIO(sw("export", "--for", "analysis")[1]))}
     assert (by_id["file:0"]["csat_score"], by_id["file:0"]["csat_scale"]) == ("0", "yes-no")
     assert (by_id["file:1"]["csat_score"], by_id["file:1"]["csat_comment"]) == ("", "It was ok I guess")

@@ -296,7 +296,7 @@ def test_the_report_fits_narrow_terminals_without_cutting_names_or_counts(width:
     assert headline_value(body, "SLA attainment") == (
         f"{rows.percent(o['sla_attainment'])} ({o['sla_met']} met, {o['sla_breached']} breached, "
         f"{o['sla_pending']} not yet due)")
-    assert headline_value(body, "SLA not measured") == rows.sla_excluded_text(o)
+    assert headline_value(body, "SLA not measured") == f"3 ({rows.sla_excluded_text(o)})"
     # every agent count is shown: the activity table is split, not cut
     assert body.count("Agent  ") >= 2 and "Handle time median" in body and "Escalations" in body
 
@@ -424,3 +424,27 @@ def test_theme_examples_are_cut_at_a_word_boundary() -> None:
     complaints = [mention("t:1", "2026-11-17T10:00:00Z", compound=-0.7, text="x" * 10 + " " + "signal " * 40)]
     example = kpi.compute(complaints, SINCE, UNTIL, POLICY, NOW)["themes"]["words"][0]["examples"][0]["text"]
     assert example.endswith("signal…"), example
+
+
+def test_every_headline_row_has_a_comparison_or_says_why_not() -> None:
+    out = kpi.compute(dataset() + previous_week(), SINCE, UNTIL, POLICY, NOW, brand_name=BRAND, audit=AUDIT)
+    table = {r[0]: r[1:] for r in rows.compared_rows(out)}
+    for label, (_, before, delta) in table.items():
+        assert before and delta, label  # no blank cell in any row
+    # SLA not measured: compared by its total (this week 1 not yet due + 1 follow-up + 1 ignored; none before)
+    assert table["SLA not measured"] == [f"3 ({rows.sla_excluded_text(out['overall'])})", "0", "+3"]
+    # busiest hours: side by side; "n/a" as the change, and the definition says why
+    prev_hours = rows.hours_text(out["previous"]["overall"]["busiest_hours"])
+    assert table["Busiest hours"][1:] == [prev_hours, "n/a"] and prev_hours != "-"
+    assert "not a quantity" in out["definitions"]["busiest"]
+    assert rows.COMPARE["Busiest hours"][2] == "busiest"
+    assert 'href="#def-busiest"' in render_html(out, images=[])
+
+
+def test_wrapped_values_keep_an_hour_with_its_count() -> None:
+    out = kpi.compute(dataset() + previous_week(), SINCE, UNTIL, POLICY, NOW, brand_name=BRAND, audit=AUDIT)
+    for width in (80, 60):
+        text = text_report(out, width=width)
+        headline = text[text.index("\nOverall "):text.index("\nNotes:")]
+        assert not re.search(r"\d\d:00\s*$", headline, re.M), width  # "12:00" never ends a line without its "(2)"
+        assert "62.5% (5 of 8)" in headline  # a short aside stays whole

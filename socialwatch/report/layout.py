@@ -18,6 +18,7 @@ tables go through `fit_table` instead:
 
 from __future__ import annotations
 
+import re
 import shutil
 import sys
 import textwrap
@@ -46,8 +47,23 @@ def _widths(body: list[list[str]], headers: list[str]) -> list[int]:
     return widths
 
 
+#: Stands for the space before a parenthesis while wrapping: "12:00 (2)" and "80% (8" stay on one line.
+_GLUE = "\x00"
+
+
+_SHORT_ASIDE = re.compile(r"\([^()]{1,12}\)")
+
+
+def _glued(text: str) -> str:
+    """`text` with the spaces that must not become line breaks glued: before a parenthesis, and
+    inside a short one ("(5 of 8)")."""
+    text = _SHORT_ASIDE.sub(lambda m: m.group(0).replace(" ", _GLUE), text)
+    return text.replace(" (", _GLUE + "(")
+
+
 def _wrap_cell(text: str, width: int) -> list[str]:
-    return textwrap.wrap(text, width=width, break_long_words=True, break_on_hyphens=False) or [""]
+    lines = textwrap.wrap(_glued(text), width=width, break_long_words=True, break_on_hyphens=False) or [""]
+    return [line.replace(_GLUE, " ") for line in lines]
 
 
 def fit_table(body: list[list[str]], headers: list[str], width: int, *, align: dict[int, str] | None = None,
@@ -69,7 +85,8 @@ def fit_table(body: list[list[str]], headers: list[str], width: int, *, align: d
         excess = total - width
         for col in wrap:
             floor = max([MIN_WRAP, display_width(safe(headers[col]))]
-                        + [display_width(word) for row in body for word in safe(row[col]).split()])
+                        + [display_width(word.replace(_GLUE, " ")) for row in body
+                           for word in _glued(safe(row[col])).split()])
             cut = min(excess, max(0, widths[col] - floor))
             target[col] -= cut
             excess -= cut

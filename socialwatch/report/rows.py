@@ -133,7 +133,7 @@ def overall_rows(k: dict) -> list[tuple[str, str]]:
         ("Answered", str(k["answered"])),
         ("SLA attainment", f"{percent(k['sla_attainment'])} ({k['sla_met']} met, {k['sla_breached']} breached, "
                            f"{k['sla_pending']} not yet due)"),
-        ("SLA not measured", sla_excluded_text(k)),
+        ("SLA not measured", f"{DERIVED['sla_not_measured'](k)} ({sla_excluded_text(k)})"),
         ("Resolution time, median", duration(k["resolution_median_s"])),
         ("Resolution time, p90", duration(k["resolution_p90_s"])),
         ("Resolved", f"{k['resolved']} ({k['resolved_without_reply']} without a reply)"),
@@ -159,7 +159,7 @@ COMPARE = {
     "First response, p90": ("frt_p90_s", "time", "frt"),
     "Answered": ("answered", "count", "frt"),
     "SLA attainment": ("sla_attainment", "share", "sla"),
-    "SLA not measured": (None, "", "sla"),
+    "SLA not measured": ("sla_not_measured", "count", "sla"),
     "Resolution time, median": ("resolution_median_s", "time", "resolution"),
     "Resolution time, p90": ("resolution_p90_s", "time", "resolution"),
     "Resolved": ("resolved", "count", "resolution"),
@@ -167,8 +167,16 @@ COMPARE = {
     "CSAT": ("csat", "share", "csat"),
     "Survey responses": ("csat_response_rate", "share", "csat"),
     "Backlog at period end": ("backlog", "count", "backlog"),
-    "Busiest hours": (None, "", "volume"),
+    "Busiest hours": (None, "", "busiest"),
 }
+#: Headline figures derived here from a period's KPIs (compared like the stored ones).
+DERIVED = {
+    "sla_not_measured": lambda k: sum(int(k.get(key) or 0) for key in
+                                      ("sla_pending", "sla_excluded_followups", "sla_excluded_ignored")),
+}
+#: Headline rows that are no single quantity: the previous period's value side by side, and "n/a"
+#: as the change (their definition says why).
+SIDE_BY_SIDE = {"Busiest hours": lambda k: hours_text(k.get("busiest_hours") or [])}
 
 
 def short_value(key: str | None, how: str, k: dict) -> str:
@@ -208,8 +216,15 @@ def compared_rows(kpis: dict) -> list[list[str]]:
     rows = []
     for label, value in overall_rows(k):
         key, how, _ = COMPARE.get(label, (None, "", ""))
-        rows.append([label, value, short_value(key, how, before) if before else "",
-                     change(deltas.get(key) if key else None, how) if before else ""])
+        if not before:
+            rows.append([label, value, "", ""])
+        elif label in SIDE_BY_SIDE:
+            rows.append([label, value, SIDE_BY_SIDE[label](before), "n/a"])
+        elif key in DERIVED:
+            now, then = DERIVED[key](k), DERIVED[key](before)
+            rows.append([label, value, str(then), change(now - then, how)])
+        else:
+            rows.append([label, value, short_value(key, how, before), change(deltas.get(key) if key else None, how)])
     return rows
 
 

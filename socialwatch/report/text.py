@@ -42,7 +42,7 @@ def text_report(kpis: dict, width: int | None = None) -> str:
         out += ["Service levels in force:", *[line for text in rows.sla_lines(kpis)
                                                for line in paragraph(safe(text), width, indent="  ")], ""]
     headers = ["Overall", "This period", "Previous", "Change"] if kpis.get("previous") else ["Overall", ""]
-    out += [fit_table(rows.headline_rows(kpis), headers, width, wrap=(1, 0)), ""]
+    out += [fit_table(rows.headline_rows(kpis), headers, width, wrap=(2, 1, 0)), ""]
     excluded = (kpis.get("excluded") or {}).get("survey_answers")
     if excluded:
         out += [*paragraph(f"Not counted as mentions: {excluded} answers to satisfaction surveys.", width), ""]

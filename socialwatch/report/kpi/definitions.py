@@ -47,8 +47,9 @@ only answered a satisfaction survey (`csat_answer_to`): it is not counted as a m
   phrases found in the most mentions (each counted once per mention), without stop words (plain
   English and support talk: "time", "hours", "please", "help", ...), URLs, @handles, numbers and
   the brand's own names; a negated auxiliary and its verb make a phrase only when complete
-  ("doesn't work", "won't turn on"; never "won't let" of "won't let me"); a phrase needs 2
-  mentions; a few example mentions per theme.
+  ("doesn't work", "won't turn on"; never "won't let" of "won't let me"); hyphenated words stay
+  whole ("wi-fi"), and the word a truncated text ends in ("refund plea…") is left out; a phrase
+  needs 2 mentions; a few example mentions per theme (cut at a word boundary).
 * repeat complainers: customers (a handle on one platform) with at least 2 complaints in the period.
 * previous period: the same KPIs over [since - (until - since), since); `deltas` = this - previous.
 * weekly trend: the KPIs per week (Monday 00:00 in the policy's zone) over the period, or the
@@ -102,8 +103,13 @@ DEFINITIONS: dict[str, str] = {
                   "with a first response.",
     "themes": "Words and two-word phrases found in the most complaints (see complaints), counted once "
               "per mention, without stop words (including support talk such as 'time', 'hours', 'please', 'help') "
-              "or the brand's own names; a negated verb only as a whole phrase ('won't turn on', not 'won't let').",
-    "previous": "Every KPI is compared with the previous period of the same length, ending where this one starts.",
+              "or the brand's own names; a negated verb only as a whole phrase ('won't turn on', not 'won't let'); "
+              "hyphenated words whole ('wi-fi'); a word cut off by the end of a truncated text is left out.",
+    "busiest": "Busiest hours: the hours of day (in the business-hours time zone) with the most mentions in the "
+               "period, with their counts. The previous period's busiest hours are shown beside them, without a "
+               "change: hours of day are not a quantity that goes up or down.",
+    "previous": "Every KPI is compared with the previous period of the same length, ending where this one starts "
+                "(SLA not measured: by its total; busiest hours: side by side, without a change).",
     "trend": "Per week from Monday 00:00 in the business-hours time zone, over the period or the {weeks} weeks "
              "ending with it.",
 }

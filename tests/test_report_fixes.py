@@ -320,9 +320,15 @@ def test_csat_list_shows_cases_that_got_no_survey_and_why(home: pathlib.Path, tm
     assert sw("--as", "sam", "ignore", "file:3")[0] == 0
     # file:4 stays open: nothing to list
     assert sw("csat", "send")[0] == 0
+    # cust0 again, in a new case: the survey is due, then decided "skipped" (surveyed within min_interval)
+    again = [{"id": "file:5", "text": "bill wrong again", "author": {"handle": "cust0"}}]
+    assert sw("import", str(write_jsonl(tmp_path / "again.jsonl", again)))[0] == 0
+    assert sw("--as", "sam", "reply", "file:5", "--text", "Fixed again", "--resolve")[0] == 0
+    assert sw("csat", "send")[0] == 0
     code, out, err = sw("csat", "list", "--json")
     assert code == 0, err
     listed = {r["case"]: (r["state"], r["reason"]) for r in lines(out)}
+    assert listed.pop("file:5")[0] == "skipped" and "within min_interval" in json.dumps(lines(out))
     assert listed == {
         "file:0": ("sent", None),
         "file:1": ("skipped", "it was closed without an answer from us"),

@@ -454,3 +454,21 @@ def test_wrapped_values_keep_an_hour_with_its_count() -> None:
         headline = text[text.index("\nOverall "):text.index("\nNotes:")]
         assert not re.search(r"\d\d:00\s*$", headline, re.M), width  # "12:00" never ends a line without its "(2)"
         assert "62.5% (5 of 8)" in headline  # a short aside stays whole
+
+
+def test_a_first_response_carried_to_a_follow_up_still_credits_it() -> None:
+    # an older follow-up (no first_replied_by stamp, no replies of its own): the audit entry that carried
+    # the case's first response to it names the agent, who is credited with it (as before the per-case
+    # counting), while the carried entry is not counted as another reply
+    audit = [
+        entry("2026-11-17T09:30:00Z", "alice", "replied", "c:r", {"first_response_at": None},
+              {"first_response_at": "2026-11-17T09:30:00Z"}),
+        entry("2026-11-17T09:30:00Z", "alice", "replied", "c:f", {"first_response_at": None},
+              {"first_response_at": "2026-11-17T09:30:00Z"}, case="c:r"),
+    ]
+    rows_ = [mention("c:r", "2026-11-17T08:00:00Z", answered="2026-11-17T09:30:00Z", followups=["c:f"]),
+             mention("c:f", "2026-11-17T08:30:00Z", answered="2026-11-17T09:30:00Z", case_id="c:r")]
+    out = kpi.compute(rows_, SINCE, UNTIL, POLICY, NOW, audit=audit)
+    assert {g["key"]: g["volume"] for g in out["groups"]["agent"]} == {"alice": 2}
+    (alice,) = out["agents"]
+    assert (alice["replies"], alice["first_replies"]) == (1, 1)

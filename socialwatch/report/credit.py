@@ -85,6 +85,10 @@ class Ledger:
             if at is None or not isinstance(agent, str) or not isinstance(mid, str) or not isinstance(action, str):
                 continue
             after = e.get("after") or {}
+            first = action == "replied" and bool(after.get("first_response_at")) and not (
+                e.get("before") or {}).get("first_response_at")
+            if first:  # (a carried first response too: it credits that mention, as it always did)
+                self.credit.setdefault(mid, {}).setdefault("first_replied_by", agent)
             # a change carried over to the rest of a case (`cases.sync`) names the `case` or the member
             # it came `via`: it is the same piece of work, counted once (it only tells the case apart)
             if isinstance(e.get("case"), str):
@@ -93,10 +97,6 @@ class Ledger:
             if isinstance(e.get("via"), str):
                 self.cases.setdefault(e["via"], mid)
                 continue
-            first = action == "replied" and bool(after.get("first_response_at")) and not (
-                e.get("before") or {}).get("first_response_at")
-            if first:
-                self.credit.setdefault(mid, {}).setdefault("first_replied_by", agent)
             status = _status_change(e)
             if status in ("resolved", "ignored"):
                 self.credit.setdefault(mid, {})["resolved_by"] = agent

@@ -46,36 +46,31 @@ def csat_send(state: Any, as_json: bool) -> None:
 
 
 @csat_cmd.command("list")
-@click.option("--since", default="30d", show_default=True, metavar="AGE|DATE", help="Surveys sent since.")
+@click.option("--since", default="30d", show_default=True, metavar="AGE|DATE", help="Surveys sent (or cases closed) since.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON line per survey.")
 @click.pass_obj
 def csat_list(state: Any, since: str, as_json: bool) -> None:
-    """Surveys sent since a date, with their answers (score, comment)."""
-    from socialwatch import model
+    """Surveys of a period with their state and answers (score, comment), and the closed cases of a
+    surveyed source that got no survey, as `skipped` with the reason (resolved without a reply,
+    ignored, tagged spam, ...)."""
+    from socialwatch import csat, model
     from socialwatch.cli_report import _instant
+    from socialwatch.csat.listing import survey_rows
     from socialwatch.output import json_lines
     from socialwatch.render import table
 
+    app = state.app
     start = model.iso(_instant(since, "--since") or model.utcnow())
-    rows = []
-    for m in state.app.store.iter_all():
-        survey = m.get("csat_survey") or {}
-        if not survey or (survey.get("sent_at") or survey.get("due_at") or "") < start:
-            continue
-        answer = m.get("csat") or {}
-        rows.append({"case": m["id"], "source": m.get("source"), "customer": (m.get("author") or {}).get("handle"),
-                     "state": survey.get("state"), "sent_at": survey.get("sent_at"), "score": answer.get("score"),
-                     "scale": answer.get("scale"), "comment": answer.get("comment"),
-                     "answered_at": answer.get("answered_at"), "reason": survey.get("reason")})
-    rows.sort(key=lambda r: r["sent_at"] or "")
+    rows = survey_rows(app.store.iter_all(), csat.settings(app.config), start)
     if as_json:
         json_lines(rows)
         return
     if not rows:
         click.echo("No surveys in this period.", err=True)
         return
-    click.echo(table([[r["case"], r["customer"] or "", r["state"], r["sent_at"] or "", score_text(r), r["comment"] or r["reason"] or ""]
-                      for r in rows], ["case", "customer", "state", "sent", "score", "comment"], shrink=[5]))
+    click.echo(table([[r["case"], r["customer"] or "", r["state"] or "", r["sent_at"] or "", score_text(r),
+                       r["comment"] or r["reason"] or ""] for r in rows],
+                     ["case", "customer", "state", "sent", "score", "comment or reason"], shrink=[5]))
 
 
 def score_text(answer: dict) -> str:

@@ -56,7 +56,7 @@ COLUMNS: dict[str, tuple[Callable[[dict], Any], str]] = {
     "platform": (lambda m: m.get("platform"), "twitter, reddit, ..."),
     "source": (lambda m: m.get("source"), "configured source name"),
     "kind": (lambda m: m.get("kind"), "mention, reply, dm or search"),
-    "created_at": (lambda m: m.get("created_at"), "posted (UTC, ISO 8601)"),
+    "created_at": (lambda m: m.get("created_at"), "posted"),
     "author_handle": (_inner("author", "handle"), "the customer's handle"),
     "author_name": (_inner("author", "name"), "display name"),
     "author_followers": (_inner("author", "followers"), "followers where known"),
@@ -74,8 +74,8 @@ COLUMNS: dict[str, tuple[Callable[[dict], Any], str]] = {
     "compound": (_inner("score", "compound"), "VADER compound -1..1"),
     "angry": (lambda m: _bool((m.get("score") or {}).get("angry")), "angry flag (true/false)"),
     "viral": (lambda m: _bool((m.get("score") or {}).get("viral")), "viral flag (true/false)"),
-    "first_response_at": (lambda m: m.get("first_response_at"), "the brand's first reply (UTC)"),
-    "resolved_at": (lambda m: m.get("resolved_at"), "resolved or ignored (UTC)"),
+    "first_response_at": (lambda m: m.get("first_response_at"), "the brand's first reply"),
+    "resolved_at": (lambda m: m.get("resolved_at"), "resolved or ignored"),
     "replies": (lambda m: len(m.get("replies") or []), "replies sent through socialwatch"),
     "likes": (_inner("metrics", "likes"), "likes"),
     "reposts": (_inner("metrics", "reposts"), "reposts/retweets"),
@@ -83,7 +83,7 @@ COLUMNS: dict[str, tuple[Callable[[dict], Any], str]] = {
     "quotes": (_inner("metrics", "quotes"), "quotes"),
     "conversation_id": (lambda m: m.get("conversation_id"), "thread id"),
     "in_reply_to": (lambda m: m.get("in_reply_to"), "the post it answers"),
-    "fetched_at": (lambda m: m.get("fetched_at"), "stored (UTC)"),
+    "fetched_at": (lambda m: m.get("fetched_at"), "stored"),
     # ---- appended for issue #19 (managers' spreadsheets)
     "first_response_seconds": (lambda m, ctx=None: first_response_seconds(m, ctx),
                                "first response time in seconds of business time ([sla]), as the report counts it"),
@@ -102,6 +102,11 @@ COLUMNS: dict[str, tuple[Callable[[dict], Any], str]] = {
     "intent": (lambda m, ctx=None: (m.get("score") or {}).get("intent"), "complaint, question, request, feedback, praise or other"),
     "intent_confidence": (lambda m, ctx=None: (m.get("score") or {}).get("intent_confidence"), "the intent's confidence 0..1"),
     "risk": (lambda m, ctx=None: ",".join((m.get("score") or {}).get("risk") or []), "comma-separated risk cues"),
+    # ---- appended in the report fixes: survey answers are marked (and left out unless asked for)
+    "csat_answer_to": (lambda m, ctx=None: survey_answer_to(m),
+                       "the case whose satisfaction survey this mention answers: a rating or a satisfied comment "
+                       "is no mention (left out unless --survey-answers); a dissatisfied comment or a question "
+                       "reopened its case and is exported as the follow-up it is"),
 }
 #: Columns holding an instant (written as Excel dates, or ISO 8601 UTC for analysis).
 DATE_COLUMNS = frozenset({"created_at", "first_response_at", "resolved_at", "fetched_at"})
@@ -205,13 +210,41 @@ def is_complaint(m: dict) -> bool:
     return bool(score.get("angry")) or sentiment_label(m) == "negative"
 
 
-def select(mentions: Iterable[dict], filters: Filters, complaints: bool = False) -> Iterator[dict]:
-    if not complaints and filters == Filters():
-        yield from mentions  # nothing to filter: the common "export everything" case
-        return
+def survey_answer_to(m: dict) -> str | None:
+    """The case whose satisfaction survey `m` answers: kept apart as an answer (`csat_answer_to`), or
+    joined to the case as a follow-up because it needs an agent (`csat_answer_for`); else None."""
+    return m.get("csat_answer_to") or m.get("csat_answer_for") or None
+
+
+def select(mentions: Iterable[dict], filters: Filters, complaints: bool = False, *, survey_answers: bool = False,
+           left_out: dict[str, int] | None = None) -> Iterator[dict]:
+    """The mentions to export: those matching `filters` (and complaints only, with `complaints`).
+
+    Answers to a satisfaction survey (`csat_answer_to`) are no mentions, and the report leaves them
+    out of its volume: they are left out here too unless `survey_answers`, and counted in
+    `left_out["survey_answers"]` when they would otherwise have been exported."""
+    everything = not complaints and filters == Filters()  # the common "export everything" case
     for m in mentions:
-        if filters.matches(m) and (not complaints or is_complaint(m)):
-            yield m
+        if not everything and not (filters.matches(m) and (not complaints or is_complaint(m))):
+            continue
+        if not survey_answers and m.get("csat_answer_to"):
+            if left_out is not None:
+                left_out["survey_answers"] = left_out.get("survey_answers", 0) + 1
+            continue
+        yield m
+
+
+def column_docs(mode: str = "excel", fmt: str = "csv", zone: str = "UTC") -> dict[str, str]:
+    """Each column's meaning for `--list-columns`; the date columns say how this export writes them."""
+    if fmt == "jsonl":
+        how = "ISO 8601 UTC, e.g. 2026-12-04T13:13:46Z"
+    elif fmt == "xlsx":
+        how = f"an Excel date and time, in {zone}"
+    elif mode == "analysis":
+        how = "ISO 8601 UTC, e.g. 2026-12-04T13:13:46Z"
+    else:
+        how = f"YYYY-MM-DD HH:MM:SS in {zone}, which Excel reads as a date"
+    return {name: f"{doc} ({how})" if name in DATE_COLUMNS else doc for name, (_, doc) in COLUMNS.items()}
 
 
 def _full_row(m: dict, ctx: Context | None = None, now: Any = None) -> list[Any]:
@@ -243,6 +276,7 @@ def _full_row(m: dict, ctx: Context | None = None, now: Any = None) -> list[Any]
         *_appended(m, ctx),
         sc.get("language"), _bool(sc.get("complaint")), _bool(sc.get("needs_response")),
         sc.get("intent"), sc.get("intent_confidence"), ",".join(sc.get("risk") or []),
+        survey_answer_to(m),
     ]
 
 

@@ -252,13 +252,27 @@ def mention_detail(m: dict, history: list[dict], thread: list[dict] | None = Non
 
 
 def csat_score(answer: dict) -> str:
-    """'4/5', 'yes', 'no' ('' when there is no answer)."""
+    """'4/5', 'yes', 'no'; 'satisfied' / 'dissatisfied' when read from a comment; 'comment, no rating'
+    for a comment that said neither ('' when there is no answer)."""
     score = answer.get("score")
     if score is None:
-        return ""
+        return "comment, no rating" if answer.get("answer_id") or answer.get("answered_at") else ""
     if answer.get("scale") == "yes-no":
+        if answer.get("method") == "comment":
+            return "satisfied" if score == 1 else "dissatisfied"
         return "yes" if score == 1 else "no"
     return f"{score}/5"
+
+
+def _ago_phrase(value: str | None) -> str:
+    """'5m ago', 'just now' (a time a little ahead of this clock), '' when unknown."""
+    span = ago(value)
+    return "" if span == "-" else "just now" if span == "now" else f"{span} ago"
+
+
+#: How an answer's rating was read, for `csat_line`.
+_METHODS = {"number": "a number", "stars": "stars", "emoji": "an emoji", "yes-no": "yes/no",
+            "sentiment": "its sentiment", "comment": "the comment"}
 
 
 def csat_line(m: dict) -> str:
@@ -274,15 +288,22 @@ def csat_line(m: dict) -> str:
     if state == "due":
         parts.append(f"at {survey.get('due_at')}")
     elif survey.get("sent_at"):
-        parts.append(f"sent {survey['sent_at']}")
+        parts.append(f"{survey['sent_at']}" if state == "sent" else f"(sent {survey['sent_at']})")
     if survey.get("reason"):
         parts.append(f"({safe(survey['reason'])})")
     if survey.get("error") and state in ("failed", "unknown"):
         parts.append(f"({safe(survey['error'])})")
     if answer:
-        text = f"answer {csat_score(answer)} ({'satisfied' if answer.get('satisfied') else 'not satisfied'}"
-        text += f", read from {answer.get('method')})" if answer.get("method") else ")"
-        parts.append(f"· {text} {ago(answer.get('answered_at'))} ago")
+        if answer.get("score") is None:
+            text = "answer: comment, no rating (counted as a response, not in CSAT)"
+        else:
+            how = _METHODS.get(str(answer.get("method")), answer.get("method"))
+            text = (f"answer {csat_score(answer)} ({'satisfied' if answer.get('satisfied') else 'not satisfied'}"
+                    + (f", read from {how})" if how else ")"))
+            if answer.get("method") == "comment":
+                text = f"answer {csat_score(answer)} (read from the comment)"
+        when = _ago_phrase(answer.get("answered_at"))
+        parts.append(f"· {text}" + (f" {when}" if when else ""))
         if answer.get("comment"):
             parts.append(f"“{safe(answer['comment'])}”")
     return " ".join(parts)

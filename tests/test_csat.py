@@ -59,11 +59,15 @@ def test_parse_answer_finds_no_rating_in_ordinary_text(text) -> None:
     assert csat.parse_answer(text) is None
 
 
-def test_free_text_is_scored_by_sentiment_when_it_answers_the_survey() -> None:
-    assert csat.parse_answer("Brilliant, thank you so much", compound=0.8).score == 5
-    low = csat.parse_answer("still not working at all", compound=-0.6)
-    assert (low.score, low.method, low.satisfied, low.only_rating) == (1, "sentiment", False, False)
-    assert csat.parse_answer("ok", compound=0.0).only_rating
+def test_free_text_answering_the_survey_is_read_as_a_comment() -> None:
+    # (the full reading, with the real scorer, is tested in tests/test_report_fixes.py)
+    happy = csat.parse_answer("Brilliant, thank you so much", {"compound": 0.8, "intent": "praise"})
+    assert (happy.score, happy.scale, happy.method, happy.satisfied) == (1, "yes-no", "comment", True)
+    low = csat.parse_answer("still not working at all", {"compound": -0.6, "complaint": True})
+    assert (low.score, low.method, low.satisfied, low.only_rating) == (0, "comment", False, False)
+    plain = csat.parse_answer("ok", {"compound": 0.0})
+    assert (plain.score, plain.scale, plain.satisfied, plain.rated, plain.comment) == (None, None, None, False, "ok")
+    assert csat.parse_answer("ok") is None  # no free text read without the score of a direct reply
 
 
 def test_satisfied_is_four_or_five_or_yes() -> None:

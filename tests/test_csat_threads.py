@@ -59,11 +59,14 @@ def survey_answered_by(app: App, reply: dict, survey_reply_id: str, monkeypatch:
     return app.store.get(case["id"])
 
 
-def assert_answered(case: dict, reply: dict) -> None:
+def assert_answered(case: dict, reply: dict, score: int | None) -> None:
+    """The reply was matched and read as a comment: `score` 1 satisfied, 0 dissatisfied, None no rating."""
     answer = case.get("csat")
     assert answer is not None, "the reply to the survey was not matched"
-    assert answer["answer_id"] == reply["id"] and answer["method"] == "sentiment"  # free text answering the survey
-    assert 1 <= answer["score"] <= 5 and case["csat_survey"]["state"] == "answered"
+    assert answer["answer_id"] == reply["id"] and answer["method"] == "comment"  # free text answering the survey
+    assert (answer["score"], answer["scale"], answer["satisfied"]) == (
+        score, None if score is None else "yes-no", None if score is None else score == 1), answer
+    assert case["csat_survey"]["state"] == "answered"
 
 
 def test_twitter_reply_to_the_survey_tweet(app, monkeypatch) -> None:
@@ -76,7 +79,7 @@ def test_twitter_reply_to_the_survey_tweet(app, monkeypatch) -> None:
     reply = next(m for m in mentions_of(batches) if m["in_reply_to"])
     assert reply["in_reply_to"] == "twitter:2028409980318650368"
     # tweepy's create_tweet answered with this id when the survey was posted (TwitterResponder.post_public)
-    assert_answered(survey_answered_by(app, reply, "2028409980318650368", monkeypatch), reply)
+    assert_answered(survey_answered_by(app, reply, "2028409980318650368", monkeypatch), reply, 1)  # "the refund came through"
 
 
 def test_reddit_comment_reply_to_the_survey_comment(app, monkeypatch, fixtures_dir) -> None:
@@ -96,7 +99,7 @@ def test_reddit_comment_reply_to_the_survey_comment(app, monkeypatch, fixtures_d
                  and m["author"]["handle"])
     parent = reply["in_reply_to"].removeprefix("reddit:")
     # praw's comment.reply() returned a Comment whose fullname is this (RedditResponder: posted.fullname)
-    assert_answered(survey_answered_by(app, reply, parent, monkeypatch), reply)
+    assert_answered(survey_answered_by(app, reply, parent, monkeypatch), reply, None)  # "Comment Body": says nothing
 
 
 def test_bluesky_reply_to_the_survey_post(app, monkeypatch) -> None:
@@ -127,7 +130,7 @@ def test_bluesky_reply_to_the_survey_post(app, monkeypatch) -> None:
     answer = next(m for m in mentions_of(batches) if m["id"] == mention_id(N2))
     assert answer["in_reply_to"] == mention_id(BRAND_REPLY)
     # the brand's post it answers: BlueskyResponder.post_public returns the created record's at:// URI
-    assert_answered(survey_answered_by(app, answer, BRAND_REPLY, monkeypatch), answer)
+    assert_answered(survey_answered_by(app, answer, BRAND_REPLY, monkeypatch), answer, 0)  # "Still broken after the update"
 
 
 def test_mastodon_reply_to_the_survey_status(app, monkeypatch) -> None:
@@ -142,7 +145,7 @@ def test_mastodon_reply_to_the_survey_status(app, monkeypatch) -> None:
     answer = next(m for m in mentions_of(batches) if m["native_id"] == S3)
     assert answer["in_reply_to"] == f"mastodon:{S4}"
     # Mastodon.py's status_post answered with this status id (MastodonResponder: the status's `id`)
-    assert_answered(survey_answered_by(app, answer, S4, monkeypatch), answer)
+    assert_answered(survey_answered_by(app, answer, S4, monkeypatch), answer, 0)  # "still nothing, this is ridiculous"
 
 
 def test_a_reply_in_the_thread_to_another_post_is_no_answer_without_a_rating(app, monkeypatch) -> None:

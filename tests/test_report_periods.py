@@ -220,17 +220,21 @@ def test_work_is_credited_from_the_audit_trail() -> None:
     # V: alice's first reply (no stamp on the mention: the audit says so); U: resolved by zoe though unassigned
     assert agents == {"alice": 1, "zoe": 1, "bob": 1, "unassigned": 1}
     work = {a["agent"]: a for a in out["agents"]}
-    assert [a["agent"] for a in out["agents"]] == ["alice", "bob", "zoe"]
+    assert [a["agent"] for a in out["agents"]] == ["alice", "bob", "zoe", "lead"]
     alice = work["alice"]
-    assert (alice["assigned"], alice["first_replies"], alice["replies"], alice["resolved"]) == (1, 1, 1, 1)
+    assert (alice["claimed"], alice["assigned_to"], alice["first_replies"], alice["replies"], alice["resolved"]) == (1, 0, 1, 1, 1)
+    assert alice["assigned"] == 1  # (claimed + assigned to: the cases the agent was given)
     assert (alice["handle_time_median_s"], alice["handle_time_n"]) == (1800, 1)  # claim 09:00 -> reply 09:30
     bob = work["bob"]
+    assert (bob["claimed"], bob["assigned_to"], bob["assigned_by"]) == (0, 1, 0)
     assert (bob["assigned"], bob["first_replies"], bob["notes"], bob["tags"], bob["escalations"]) == (1, 1, 1, 1, 1)
     assert bob["handle_time_median_s"] == 5400  # Fri 16:00-17:00 + Mon 09:00-09:30
     zoe = work["zoe"]
     assert (zoe["resolved"], zoe["replies"], zoe["handle_time_n"]) == (1, 0, 0)
     assert zoe["previous"]["replies"] == 2  # the week before
-    assert "lead" not in work  # assigning is credited to the assignee
+    # the lead's assignment to bob: "assigned by" for the lead, "assigned to" for bob
+    lead = work["lead"]
+    assert (lead["assigned_by"], lead["assigned_to"], lead["claimed"], lead["replies"]) == (1, 0, 0, 0)
     text = text_report(out, width=200)
     assert "Agent activity in the period" in text and "zoe" in text
 
@@ -270,7 +274,7 @@ def test_csat_per_period_group_and_comments() -> None:
     assert by_agent["alice"] == 1.0 and by_agent["bob"] == 0.0
     assert [(c["case"], c["comment"]) for c in out["csat_comments"]] == [("s:2", "slow"), ("s:1", "great")]
     text = text_report(out, width=200)
-    assert "50% (1 satisfied of 2 answers)" in text and "2 of 3 surveys (66.7%)" in text and "slow" in text
+    assert "50% (1 satisfied of 2 rated answers)" in text and "2 of 3 surveys (66.7%)" in text and "slow" in text
     assert "Not counted as mentions: 1 answers to satisfaction surveys." in text
     assert "slow" in render_html(out, images=[])
 
@@ -350,7 +354,7 @@ def test_report_credits_who_did_the_work_and_shows_csat(home: pathlib.Path, tmp_
     assert data["sla"]["configured"] is False
     code, text, _ = sw("report", "--since", "1d")
     assert "These are the defaults: the config has no [sla] table." in text
-    assert "100% (1 satisfied of 1 answers)" in text and "carol" in text
+    assert "100% (1 satisfied of 1 rated answer)" in text and "carol" in text
 
 
 # --------------------------------------------------------------------------- business time, fast

@@ -448,7 +448,10 @@ def test_show_queue_table_export_and_report_carry_the_new_fields(home, tmp_path)
     assert "FRAUD" in table and " cy " in table
     code, out, _ = sw("export", "--format", "csv", "--for", "analysis")
     header = out.splitlines()[0].split(",")
-    assert header[-6:] == ["language", "complaint", "needs_response", "intent", "intent_confidence", "risk"]
+    # appended together, after every older column (columns appended since come after them)
+    start = header.index("language")
+    assert header[start:start + 6] == ["language", "complaint", "needs_response", "intent", "intent_confidence", "risk"]
+    assert start == header.index("notes") + 1
     assert header[:3] == ["id", "platform", "source"]  # existing columns keep their places
     rows = {r["id"]: r for r in csv.DictReader(io.StringIO(out))}
     assert rows["file:f"]["risk"] == "fraud" and rows["file:cy"]["language"] == "cy"

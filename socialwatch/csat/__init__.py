@@ -32,13 +32,18 @@ How a survey is sent exactly once, whatever races or crashes:
 Answers (`take_answers`, called where new mentions join their threads): a new mention that
 replies to the survey post, or a message or thread reply by the same customer while a survey is
 open, is read as a rating: "4", "4/5", "8/10", stars (★★★★☆), faces (😡 .. 😀), 👍/👎, yes/no;
-a direct reply to the survey without any of these is scored from its sentiment. The rating is
-stored on the case (`csat`); an answer that is only a rating (or a satisfied comment) does not
-reopen the case and is kept as a closed `csat_answer_to` mention, outside the KPIs' volume; a
-dissatisfied comment joins the case as a follow-up and reopens it, as any customer follow-up does.
+a direct reply to the survey without any of these is read as a comment (`comments`: the full
+score of scoring and survey cues, not VADER's compound alone): satisfied, dissatisfied, or,
+when it says neither, a comment without a rating (a response, not counted in CSAT). The answer
+is stored on the case (`csat`); an answer that is only a rating, a satisfied comment, or a
+comment without a rating that asks nothing does not reopen the case and is kept as a closed
+`csat_answer_to` mention, outside the KPIs' volume; a dissatisfied comment (or one that asks a
+question) joins the case as a follow-up and reopens it, as any customer follow-up does.
 
 The parts: `policy` (the settings, eligibility and step 1), `send` (steps 2 and 3), `answers`
-(reading and matching answers). The names below are the package's API for the rest of socialwatch.
+(reading and matching answers), `comments` (reading free text), `listing` (`csat list`: the
+surveys of a period and the cases skipped). The names below are the package's API for the rest
+of socialwatch.
 """
 
 from socialwatch.csat.answers import SCALE_5, SCALE_YES_NO, Answer, is_satisfied, parse_answer, take_answers

@@ -21,17 +21,25 @@ def _satisfied(score: int, scale: str | None) -> bool:
 
 @dataclass
 class Answer:
-    """A parsed answer: score on `scale` (1-5, or 1 = yes / 0 = no), how it was read, the comment."""
+    """A parsed answer: score on `scale` (1-5, or 1 = yes / 0 = no), how it was read, the comment.
 
-    score: int
-    scale: str
-    method: str  # number | stars | emoji | yes-no | sentiment
+    A free-text answer that says neither satisfied nor dissatisfied has no rating: `score` and
+    `scale` are None (method "comment"), and `satisfied` is None."""
+
+    score: int | None
+    scale: str | None
+    method: str  # number | stars | emoji | yes-no | comment (read from free text; "sentiment": before 0.x)
     comment: str | None
     only_rating: bool
+    why: str | None = None  # how a comment was read
 
     @property
-    def satisfied(self) -> bool:
-        return _satisfied(self.score, self.scale)
+    def satisfied(self) -> bool | None:
+        return None if self.score is None else _satisfied(self.score, self.scale)
+
+    @property
+    def rated(self) -> bool:
+        return self.score is not None
 
 
 _HANDLE = re.compile(r"@[\w.\-]+")
@@ -73,14 +81,15 @@ def _answer(score: int, scale: str, method: str, text: str, span: tuple[int, int
     return Answer(score, scale, method, None if only else (rest or None), only)
 
 
-def parse_answer(text: str, compound: float | None = None) -> Answer | None:
-    """Read a survey answer; None when the text holds no rating and no `compound` (sentiment) is given.
+def parse_answer(text: str, score: dict | None = None, *, free_text: bool | None = None) -> Answer | None:
+    """Read a survey answer; None when the text holds no rating and is not read as free text.
 
     Explicit ratings, first match wins: "N/5", "N out of 5", "N/10" (halved, rounded), stars
     (filled ones counted), a digit 1-5 standing alone at the start or end or before "stars"
     (never "3 hours"), a face emoji (😡 1 .. 😀 5), 👍/👎, yes/no at the start. A text with
-    none of them scores from its VADER `compound` when given (>= 0.5: 5, >= 0.05: 4, > -0.05: 3,
-    > -0.5: 2, else 1).
+    none of them is read as a comment (`csat.comments.read`, from the mention's full `score`:
+    complaint, anger, intent, sentiment, and survey cues) when `free_text` is true (by default:
+    when a `score` is given): satisfied (yes), dissatisfied (no), or a comment without a rating.
     """
     clean = _clean(text or "")
     stripped = clean.strip()
@@ -88,8 +97,8 @@ def parse_answer(text: str, compound: float | None = None) -> Answer | None:
     if m:
         n, top = int(m.group(1)), int(m.group(2))
         if n <= top:
-            score = n if top == 5 else int(n / 2 + 0.5)
-            return _answer(max(1, min(5, score)), SCALE_5, "number", clean, m.span())
+            rating = n if top == 5 else int(n / 2 + 0.5)
+            return _answer(max(1, min(5, rating)), SCALE_5, "number", clean, m.span())
     m = _STARS.search(clean)
     if m:
         filled = sum(1 for ch in m.group(0) if ch in _FILLED)
@@ -116,14 +125,29 @@ def parse_answer(text: str, compound: float | None = None) -> Answer | None:
         if first in YES or first in NO:
             start = low.index(first)
             return _answer(1 if first in YES else 0, SCALE_YES_NO, "yes-no", stripped, (start, start + len(first)))
-    if compound is None:
+    if not (score is not None if free_text is None else free_text):
         return None
-    score = 5 if compound >= 0.5 else 4 if compound >= 0.05 else 3 if compound > -0.05 else 2 if compound > -0.5 else 1
-    return _answer(score, SCALE_5, "sentiment", stripped, None)
+    from socialwatch.csat.comments import read
+
+    satisfied, why = read(stripped, score)
+    comment = re.sub(r"\s+", " ", stripped).strip() or None
+    if satisfied is None:
+        return Answer(None, None, "comment", comment, False, why)
+    return Answer(1 if satisfied else 0, SCALE_YES_NO, "comment", comment, False, why)
+
+
+def needs_agent(answer: Answer, mention: dict) -> bool:
+    """Whether an answer reopens its case: a dissatisfied one with a comment, or a comment without a
+    rating that asks something (a question mark, or the intent "question")."""
+    if answer.only_rating:
+        return False
+    if answer.satisfied is None:
+        return "?" in str(mention.get("text") or "") or (mention.get("score") or {}).get("intent") == "question"
+    return not answer.satisfied
 
 
 def is_satisfied(csat: dict) -> bool:
-    """Satisfied: 4 or 5 of 5, or yes."""
+    """Satisfied: 4 or 5 of 5, or yes (an answer without a rating is not)."""
     score = csat.get("score")
     if not isinstance(score, int) or isinstance(score, bool):
         return False
@@ -165,8 +189,8 @@ def take_answers(s: Any, mentions: list[dict], new_ids: list[str]) -> set[str]:
         case = s.get(doc["case"])
         if case is None or not _answers(case, m):
             continue
-        compound = (m.get("score") or {}).get("compound") if direct is not None else None
-        answer = parse_answer(str(m.get("text") or ""), compound if isinstance(compound, (int, float)) else None)
+        # free text is read only from a direct reply to the survey (elsewhere it may be about anything)
+        answer = parse_answer(str(m.get("text") or ""), m.get("score") or {}, free_text=direct is not None)
         if answer is None:
             continue
         stored = s.get(m["id"]) or m
@@ -199,6 +223,7 @@ def _record(s: Any, case: dict, answer_mention: dict, answer: Answer) -> None:
     earlier = case.get("csat") or {}
     case["csat"] = {
         "score": answer.score, "scale": answer.scale, "satisfied": answer.satisfied, "method": answer.method,
+        "rated": answer.rated, "why": answer.why,
         "answered_at": answer_mention.get("created_at"), "comment": answer.comment,
         "raw": str(answer_mention.get("text") or "")[:2000], "answer_id": answer_mention["id"],
         "survey": (case.get("csat_survey") or {}).get("record"),
@@ -207,8 +232,8 @@ def _record(s: Any, case: dict, answer_mention: dict, answer: Answer) -> None:
     survey = dict(case.get("csat_survey") or {})
     survey["state"] = "answered"
     case["csat_survey"] = survey
-    reopen = not answer.only_rating and not answer.satisfied
-    if reopen:  # a dissatisfied comment needs an answer: it joins the case like any follow-up
+    reopen = needs_agent(answer, answer_mention)
+    if reopen:  # a dissatisfied comment, or a question, needs an answer: it joins the case like any follow-up
         answer_mention["csat_answer_for"] = case["id"]
         attach_followup(s, case, answer_mention)
     else:

@@ -1,20 +1,28 @@
 """Who did the work: per-agent figures read from the audit trail (`audit.py`), on either backend.
 
 Assignment says who was meant to do the work; the audit log says who did it. For a period
-[since, until) of the entries' time (`at`):
+[since, until) of the entries' time (`at`), each agent's acts are counted *per case*: a change
+that `cases.sync` carries over to the rest of a case writes audit entries that name the `case`
+(on a follow-up) or the member it came `via` (on the root); those are the same act and are
+never counted again (nor do they start or end a handle time). The acts:
 
-* first replies: replies that were a mention's first response (`replied` entries that set
-  `first_response_at`); replies: every reply an agent sent (satisfaction surveys are not replies).
-* resolved / ignored: changes of a mention to that status by the agent; the customer's follow-ups
-  that close with their case are not counted again (nor is any change `cases.sync` carries over
-  to the rest of a case: its audit entries name the `case` or the member it came `via`).
-* notes, tags (`tag` actions), escalations: the agent's own entries.
-* assigned: claims and assignments that gave the agent a mention (credited to the assignee,
-  whoever assigned it).
-* handle time: from the moment a mention was assigned to (or claimed by) the agent to that
-  agent's first reply or resolution of it after that, in business time (`sla.Policy.elapsed`),
-  counted in the period of the reply or resolution; work on a mention never assigned to the
-  agent has no handle time. Median and count.
+* claimed: cases the agent took (`claim`, or `assign` to themselves).
+* assigned to: cases someone else assigned to the agent; assigned by: cases the agent assigned
+  to someone else (priya's `assign ... --to tom` is "assigned by" for priya, "assigned to" for tom).
+  `assigned`, in the JSON, is claimed + assigned to (the cases the agent was given).
+* first replies: replies that gave a case its first response (one per case: a later first reply
+  to one of its follow-ups is a reply, not a first reply); replies: every reply the agent sent
+  (satisfaction surveys are not replies).
+* resolved / ignored: changes to that status by the agent; notes, tags (`tag` actions),
+  escalations: the agent's own entries. One command acting on several members of one case at
+  the same second (a bulk resolve, a tag) counts once.
+* handle time: from the moment a case was assigned to (or claimed by) the agent to that agent's
+  first reply in, or resolution of, the case after that, in business time
+  (`sla.Policy.elapsed`), counted in the period of the reply or resolution; work on a case never
+  assigned to the agent has no handle time. Median and count (one per assignment).
+
+Which case a mention belongs to comes from the carried entries themselves and from the
+mentions (`Ledger.note_case`, which `report.kpi.compute` calls for each mention it reads).
 
 `Ledger.credit` gives, per mention, the agent of its first reply and the last agent who
 resolved it: `credited_agent` credits a mention to them even when nobody was assigned.
@@ -30,7 +38,11 @@ from typing import Any
 from socialwatch.report.stats import percentile, seconds, time_or_none
 
 #: The acts counted per agent, in the order of the report's columns.
-COUNTS = ("assigned", "first_replies", "replies", "resolved", "ignored", "notes", "tags", "escalations")
+COUNTS = ("claimed", "assigned_to", "assigned_by", "first_replies", "replies", "resolved", "ignored", "notes", "tags",
+          "escalations")
+#: Acts that one command can do to several members of a case at once (counted once per case and second).
+_ONCE_PER_CASE = frozenset({"claimed", "assigned_to", "assigned_by", "resolved", "ignored", "notes", "tags",
+                            "escalations"})
 
 
 class Work:
@@ -42,9 +54,9 @@ class Work:
         self.handle: list[float] = []
 
     def result(self) -> dict:
-        return {"agent": self.agent, **{kind: self.counts[kind] for kind in COUNTS},
-                "handle_time_median_s": seconds(percentile(self.handle, 0.5)),
-                "handle_time_n": len(self.handle)}
+        counts = {kind: self.counts[kind] for kind in COUNTS}
+        return {"agent": self.agent, **counts, "assigned": counts["claimed"] + counts["assigned_to"],
+                "handle_time_median_s": seconds(percentile(self.handle, 0.5)), "handle_time_n": len(self.handle)}
 
 
 def _status_change(e: dict) -> str | None:
@@ -60,55 +72,107 @@ class Ledger:
 
     def __init__(self, entries: Iterable[dict], policy: Any) -> None:
         self.policy = policy
-        # (at, agent, kind, mention id, handle seconds or None) for every counted act
-        self.acts: list[tuple[datetime, str, str, str, float | None]] = []
         self.credit: dict[str, dict[str, str]] = {}
-        held: dict[str, tuple[str, datetime]] = {}  # mention -> (assignee, since)
+        #: mention id -> its case's root id (only members of a case with follow-ups)
+        self.cases: dict[str, str] = {}
+        # the agents' own entries, reduced to what counting needs:
+        # (at, agent, action, mention, new assignee, first response?, new status)
+        self._own: list[tuple[datetime, str, str, str, str | None, bool, str | None]] = []
+        self._acts: list[tuple[datetime, str, str, str, float | None]] | None = None
         for e in entries:
             at = time_or_none(e.get("at"))
             agent, action, mid = e.get("agent"), e.get("action"), e.get("id")
-            if at is None or not isinstance(agent, str) or not isinstance(mid, str):
+            if at is None or not isinstance(agent, str) or not isinstance(mid, str) or not isinstance(action, str):
                 continue
             after = e.get("after") or {}
+            first = action == "replied" and bool(after.get("first_response_at")) and not (
+                e.get("before") or {}).get("first_response_at")
+            if first:  # (a carried first response too: it credits that mention, as it always did)
+                self.credit.setdefault(mid, {}).setdefault("first_replied_by", agent)
             # a change carried over to the rest of a case (`cases.sync`) names the `case` or the member
-            # it came `via`: it is the same piece of work, counted once
-            carried = bool(e.get("case") or e.get("via"))
-            if action in ("claim", "assign") and after.get("assignee"):
-                held[mid] = (str(after["assignee"]), at)
-                if not carried:
-                    self.acts.append((at, str(after["assignee"]), "assigned", mid, None))
-            elif action == "unassign":
-                held.pop(mid, None)
-            if action == "replied":
-                first = bool(after.get("first_response_at")) and not (e.get("before") or {}).get("first_response_at")
-                self._work(at, agent, "replies", mid, held)
-                if first:
-                    self.acts.append((at, agent, "first_replies", mid, None))
-                    self.credit.setdefault(mid, {}).setdefault("first_replied_by", agent)
+            # it came `via`: it is the same piece of work, counted once (it only tells the case apart)
+            if isinstance(e.get("case"), str):
+                self.cases.setdefault(mid, e["case"])
+                continue
+            if isinstance(e.get("via"), str):
+                self.cases.setdefault(e["via"], mid)
+                continue
             status = _status_change(e)
-            if status in ("resolved", "ignored") and not carried:
-                self._work(at, agent, status, mid, held)
+            if status in ("resolved", "ignored"):
                 self.credit.setdefault(mid, {})["resolved_by"] = agent
-            if action == "note":
-                self.acts.append((at, agent, "notes", mid, None))
-            elif action == "tag":
-                self.acts.append((at, agent, "tags", mid, None))
-            elif action == "escalate":
-                self.acts.append((at, agent, "escalations", mid, None))
+            assignee = str(after["assignee"]) if action in ("claim", "assign") and after.get("assignee") else None
+            self._own.append((at, agent, action, mid, assignee, first, status))
 
-    def _work(self, at: datetime, agent: str, kind: str, mid: str, held: dict) -> None:
-        """A reply or a resolution; it ends the agent's handling of the mention, if it held it."""
-        handle = None
-        holder = held.get(mid)
-        if holder is not None and holder[0] == agent and at >= holder[1]:
-            handle = self.policy.elapsed(holder[1], at).total_seconds()
-            del held[mid]
-        self.acts.append((at, agent, kind, mid, handle))
+    def note_case(self, m: dict) -> None:
+        """Record which case the mention belongs to (its `case_id`), before `work` is asked."""
+        case = m.get("case_id")
+        if isinstance(case, str) and case and case != m.get("id"):
+            self.cases[str(m.get("id"))] = case
+            self._acts = None
+
+    def _case(self, mid: str) -> str:
+        return self.cases.get(mid, mid)
+
+    @property
+    def acts(self) -> list[tuple[datetime, str, str, str, float | None]]:
+        """(at, agent, kind, case, handle seconds or None) for every counted act, in the log's order."""
+        if self._acts is None:
+            self._acts = self._count()
+        return self._acts
+
+    def _count(self) -> list[tuple[datetime, str, str, str, float | None]]:
+        acts: list[tuple[datetime, str, str, str, float | None]] = []
+        held: dict[str, tuple[str, datetime]] = {}  # case -> (assignee, since)
+        answered: set[str] = set()  # cases whose first reply was counted
+        seen: set[tuple[str, str, str, datetime]] = set()
+
+        def act(at: datetime, agent: str, kind: str, case: str, handle: float | None = None) -> None:
+            if kind in _ONCE_PER_CASE:
+                key = (agent, kind, case, at)
+                if key in seen:
+                    return
+                seen.add(key)
+            acts.append((at, agent, kind, case, handle))
+
+        def work(at: datetime, agent: str, kind: str, case: str) -> None:
+            """A reply or a resolution; it ends the agent's handling of the case, if the agent held it."""
+            handle = None
+            holder = held.get(case)
+            if holder is not None and holder[0] == agent and at >= holder[1]:
+                handle = self.policy.elapsed(holder[1], at).total_seconds()
+                del held[case]
+            act(at, agent, kind, case, handle)
+
+        for at, agent, action, mid, assignee, first, status in self._own:
+            case = self._case(mid)
+            if assignee is not None:
+                held[case] = (assignee, at)
+                if action == "claim" or assignee == agent:
+                    act(at, assignee, "claimed", case)
+                else:
+                    act(at, assignee, "assigned_to", case)
+                    act(at, agent, "assigned_by", case)
+            elif action == "unassign":
+                held.pop(case, None)
+            if action == "replied":
+                work(at, agent, "replies", case)
+                if first and case not in answered:
+                    answered.add(case)
+                    act(at, agent, "first_replies", case)
+            if status in ("resolved", "ignored"):
+                work(at, agent, status, case)
+            if action == "note":
+                act(at, agent, "notes", case)
+            elif action == "tag":
+                act(at, agent, "tags", case)
+            elif action == "escalate":
+                act(at, agent, "escalations", case)
+        return acts
 
     def work(self, since: datetime, until: datetime) -> list[dict]:
         """Per-agent figures of the acts in [since, until), most active first."""
         agents: dict[str, Work] = {}
-        for at, agent, kind, _mid, handle in self.acts:
+        for at, agent, kind, _case, handle in self.acts:
             if not since <= at < until:
                 continue
             w = agents.get(agent) or agents.setdefault(agent, Work(agent))

@@ -95,7 +95,12 @@ def csat_text(k: dict) -> str:
         return "-"
     if not k["csat_responses"]:
         return f"no answer yet ({k['csat_sent']} surveys sent)"
-    return f"{percent(k['csat'])} ({k['csat_satisfied']} satisfied of {k['csat_responses']} answers)"
+    rated = k.get("csat_rated", k["csat_responses"])
+    unrated = k["csat_responses"] - rated
+    tail = f"; {unrated} comment{'' if unrated == 1 else 's'} without a rating" if unrated else ""
+    if not rated:
+        return f"- (no rated answer{tail})"
+    return f"{percent(k['csat'])} ({k['csat_satisfied']} satisfied of {rated} rated answer{'' if rated == 1 else 's'}{tail})"
 
 
 def responses_text(k: dict) -> str:
@@ -130,7 +135,7 @@ def overall_rows(k: dict) -> list[tuple[str, str]]:
         ("Answered", str(k["answered"])),
         ("SLA attainment", f"{percent(k['sla_attainment'])} ({k['sla_met']} met, {k['sla_breached']} breached, "
                            f"{k['sla_pending']} not yet due)"),
-        ("SLA not measured", sla_excluded_text(k)),
+        ("SLA not measured", f"{DERIVED['sla_not_measured'](k)} ({sla_excluded_text(k)})"),
         ("Resolution time, median", duration(k["resolution_median_s"])),
         ("Resolution time, p90", duration(k["resolution_p90_s"])),
         ("Resolved", f"{k['resolved']} ({k['resolved_without_reply']} without a reply)"),
@@ -148,11 +153,15 @@ COMPARE = {
     "Negative": ("negative_share", "share", "negative"),
     "Angry": ("angry_share", "share", "negative"),
     "Viral": ("viral_share", "share", "negative"),
+    "Complaints": ("complaint_share", "share", "complaints"),
+    "Questions": ("question_share", "share", "complaints"),
+    "Needs a response": ("needs_response_share", "share", "complaints"),
+    "Needs a response, answered": ("needs_response_answered_share", "share", "complaints"),
     "First response, median": ("frt_median_s", "time", "frt"),
     "First response, p90": ("frt_p90_s", "time", "frt"),
     "Answered": ("answered", "count", "frt"),
     "SLA attainment": ("sla_attainment", "share", "sla"),
-    "SLA not measured": (None, "", "sla"),
+    "SLA not measured": ("sla_not_measured", "count", "sla"),
     "Resolution time, median": ("resolution_median_s", "time", "resolution"),
     "Resolution time, p90": ("resolution_p90_s", "time", "resolution"),
     "Resolved": ("resolved", "count", "resolution"),
@@ -160,8 +169,16 @@ COMPARE = {
     "CSAT": ("csat", "share", "csat"),
     "Survey responses": ("csat_response_rate", "share", "csat"),
     "Backlog at period end": ("backlog", "count", "backlog"),
-    "Busiest hours": (None, "", "volume"),
+    "Busiest hours": (None, "", "busiest"),
 }
+#: Headline figures derived here from a period's KPIs (compared like the stored ones).
+DERIVED = {
+    "sla_not_measured": lambda k: sum(int(k.get(key) or 0) for key in
+                                      ("sla_pending", "sla_excluded_followups", "sla_excluded_ignored")),
+}
+#: Headline rows that are no single quantity: the previous period's value side by side, and "n/a"
+#: as the change (their definition says why).
+SIDE_BY_SIDE = {"Busiest hours": lambda k: hours_text(k.get("busiest_hours") or [])}
 
 
 def short_value(key: str | None, how: str, k: dict) -> str:
@@ -201,8 +218,15 @@ def compared_rows(kpis: dict) -> list[list[str]]:
     rows = []
     for label, value in overall_rows(k):
         key, how, _ = COMPARE.get(label, (None, "", ""))
-        rows.append([label, value, short_value(key, how, before) if before else "",
-                     change(deltas.get(key) if key else None, how) if before else ""])
+        if not before:
+            rows.append([label, value, "", ""])
+        elif label in SIDE_BY_SIDE:
+            rows.append([label, value, SIDE_BY_SIDE[label](before), "n/a"])
+        elif key in DERIVED:
+            now, then = DERIVED[key](k), DERIVED[key](before)
+            rows.append([label, value, str(then), change(now - then, how)])
+        else:
+            rows.append([label, value, short_value(key, how, before), change(deltas.get(key) if key else None, how)])
     return rows
 
 
@@ -212,8 +236,9 @@ def hours_text(rows: list[dict]) -> str:
 
 
 def csat_cell(k: dict) -> str:
-    """'70% (n=10)', or '-' without answers."""
-    return f"{percent(k['csat'])} (n={k['csat_responses']})" if k.get("csat_responses") else "-"
+    """'70% (n=10)' (n: the rated answers), or '-' without a rated answer."""
+    rated = k.get("csat_rated", k.get("csat_responses"))
+    return f"{percent(k['csat'])} (n={rated})" if rated else "-"
 
 
 def group_row(k: dict) -> list[str]:
@@ -238,14 +263,17 @@ def agent_rows(kpis: dict) -> list[list[str]]:
             return f"{row[key]} ({change(row[key] - prev.get(key, 0), 'count')})"
 
         handle = f"{duration(a['handle_time_median_s'])} (n={a['handle_time_n']})" if a["handle_time_n"] else "-"
-        rows.append([a["agent"], str(a["assigned"]), str(a["first_replies"]), with_change("replies"),
+        rows.append([a["agent"], str(a.get("claimed", 0)), str(a.get("assigned_to", a.get("assigned", 0))),
+                     str(a.get("assigned_by", 0)), str(a["first_replies"]), with_change("replies"),
                      with_change("resolved"), str(a["ignored"]), str(a["notes"]), str(a["tags"]), str(a["escalations"]),
                      handle])
     return rows
 
 
-AGENT_HEADERS = ["Agent", "Assigned", "First replies", "Replies (vs prev)", "Resolved (vs prev)", "Ignored", "Notes",
-                 "Tags", "Escalations", "Handle time median"]
+#: Claimed: cases the agent took; Assigned to: cases others assigned to the agent; Assigned by: cases
+#: the agent assigned to others (see `report.credit`).
+AGENT_HEADERS = ["Agent", "Claimed", "Assigned to", "Assigned by", "First replies", "Replies (vs prev)",
+                 "Resolved (vs prev)", "Ignored", "Notes", "Tags", "Escalations", "Handle time median"]
 
 
 def trend_rows(kpis: dict) -> list[list[str]]:
@@ -277,15 +305,16 @@ def spike_rows(kpis: dict) -> list[list[str]]:
 
 
 def spikes_line(kpis: dict) -> str:
-    """How spikes are judged, or why they could not be."""
+    """How spikes are judged, and what could not be judged, in whole sentences."""
     sp = kpis["spikes"]
-    head = (f"Hours with at least {sp['minimum']} mentions and more than {sp['factor']:g}x the {sp['method']}")
+    head = f"Hours with at least {sp['minimum']} mentions and more than {sp['factor']:g}x the {sp['method']}."
     if not sp["enough_history"]:
         since = when(sp["history_since"]) if sp["history_since"] else "nothing stored yet"
-        return (f"{head}: not enough history to judge (each hour needs {sp['min_weeks']} earlier weeks of data; "
-                f"the stored mentions begin {since}).")
-    tail = f"; {sp['unjudged_hours']} hours of the period had too little history to judge" if sp["unjudged_hours"] else ""
-    return f"{head}{tail}:"
+        return (f"{head} There is not enough history to judge: each hour needs {sp['min_weeks']} earlier weeks of data, "
+                f"and the stored mentions begin {since}.")
+    n = sp["unjudged_hours"]
+    tail = f" {n} hour{'' if n == 1 else 's'} of the period had too little history to be judged." if n else ""
+    return head + tail
 
 
 def complainer_rows(kpis: dict) -> list[list[str]]:

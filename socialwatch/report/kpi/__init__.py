@@ -87,6 +87,7 @@ def compute(
     comments: list[dict] = []
     survey_answers = 0
     for m in mentions:
+        ledger.note_case(m)  # (every mention: the agents' work is not filtered)
         if keep is not None and not keep(m):
             continue
         created = time_or_none(m.get("created_at"))
@@ -126,8 +127,9 @@ def compute(
             frt_samples.append(f.frt)
     result = current.overall.result()
     before = previous.overall.result()
-    comments.sort(key=lambda c: (c["satisfied"], c["score"] if isinstance(c["score"], int) else 0,
-                                 c["answered_at"] or ""))
+    # dissatisfied first, then comments without a rating, then satisfied; lower scores first
+    comments.sort(key=lambda c: ({False: 0, None: 1, True: 2}[c["satisfied"]],
+                                 c["score"] if isinstance(c["score"], int) else 0, c["answered_at"] or ""))
     prev_groups = {dim: {k: acc.result() for k, acc in accs.items()} for dim, accs in previous.groups.items()}
     groups = {}
     for dim, accs in current.groups.items():

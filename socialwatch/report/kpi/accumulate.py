@@ -56,6 +56,7 @@ class Kpis:
     csat_sent: int = 0
     csat_responses: int = 0
     csat_satisfied: int = 0
+    csat_rated: int = 0  # responses with a rating (CSAT's denominator); the rest are comments without one
     csat_response_rate: float | None = None
     csat: float | None = None
     busiest_hours: list[dict] = field(default_factory=list)
@@ -65,7 +66,7 @@ class Kpis:
 COMPARED = ("volume", "negative", "negative_share", "angry", "angry_share", "viral", "viral_share", "answered",
             "frt_median_s", "frt_p90_s", "sla_met", "sla_breached", "sla_pending", "sla_attainment", "resolved",
             "resolution_median_s", "resolution_p90_s", "fcr", "fcr_eligible", "fcr_rate", "backlog", "csat_sent",
-            "csat_responses", "csat_response_rate", "csat", "complaints", "complaint_share", "questions",
+            "csat_responses", "csat_response_rate", "csat", "csat_rated", "complaints", "complaint_share", "questions",
             "question_share", "needs_response", "needs_response_share", "needs_response_answered",
             "needs_response_answered_share")
 
@@ -116,6 +117,7 @@ class Accumulator:
         k.csat_sent += 1
         k.csat_responses += s.responded
         k.csat_satisfied += s.satisfied
+        k.csat_rated += s.rated
 
     def result(self) -> dict:
         k = self.kpis
@@ -135,7 +137,7 @@ class Accumulator:
         k.resolution_p90_s = seconds(percentile(self.resolution, 0.9))
         k.fcr_rate = share(k.fcr, k.fcr_eligible)
         k.csat_response_rate = share(k.csat_responses, k.csat_sent)
-        k.csat = share(k.csat_satisfied, k.csat_responses)
+        k.csat = share(k.csat_satisfied, k.csat_rated)
         k.busiest_hours = busiest(self.hours, BUSIEST)
         return asdict(k)
 

@@ -37,8 +37,10 @@ only answered a satisfaction survey (`csat_answer_to`): it is not counted as a m
   those of the mentions needing a response that have a first response; its share divides by
   the mentions needing a response.
 * CSAT: over the satisfaction surveys *sent* in the period (`csat_survey.sent_at`, whenever the
-  case was created): responses = those answered (by now), response rate = responses / sent, CSAT
-  = satisfied answers / responses (4 or 5 of 5, or yes), with the customers' comments.
+  case was created): responses = those answered (by now), response rate = responses / sent;
+  rated = the responses with a rating (a comment that says neither satisfied nor dissatisfied
+  has none: `csat.comments`), CSAT = satisfied answers / rated (4 or 5 of 5, yes, or a comment
+  read as satisfied), with the customers' comments.
 * busiest hours: hour of day (0-23, in the policy's time zone) of the period's mentions.
 * spikes: clock hours of the period (in the policy's zone) with at least SPIKE_MIN mentions and
   more than SPIKE_FACTOR x the mean of the same hour of the same weekday over the previous
@@ -47,7 +49,10 @@ only answered a satisfaction survey (`csat_answer_to`): it is not counted as a m
 * complaint themes: over complaints (as above) in the period, the words and two-word
   phrases found in the most mentions (each counted once per mention), without stop words (plain
   English and support talk: "time", "hours", "please", "help", ...), URLs, @handles, numbers and
-  the brand's own names; a phrase needs 2 mentions; a few example mentions per theme.
+  the brand's own names; a negated auxiliary and its verb make a phrase only when complete
+  ("doesn't work", "won't turn on"; never "won't let" of "won't let me"); hyphenated words stay
+  whole ("wi-fi"), and the word a truncated text ends in ("refund plea…") is left out; a phrase
+  needs 2 mentions; a few example mentions per theme (cut at a word boundary).
 * repeat complainers: customers (a handle on one platform) with at least 2 complaints in the period.
 * previous period: the same KPIs over [since - (until - since), since); `deltas` = this - previous.
 * weekly trend: the KPIs per week (Monday 00:00 in the policy's zone) over the period, or the
@@ -56,8 +61,9 @@ only answered a satisfaction survey (`csat_answer_to`): it is not counted as a m
 Groups: by source, by agent (the agent of the first reply, else whoever resolved it, else the
 assignee, else "unassigned": `report.credit.credited_agent`, with the audit trail filling in what older
 mentions did not record), by tag (a mention counts in each of its tags; none: "(untagged)") and
-by brand (the mention's `brand`, else the configured brand name). Per-agent work (replies,
-resolutions, notes, tags, escalations, handle time) comes from the audit trail (`report/credit.py`).
+by brand (the mention's `brand`, else the configured brand name). Per-agent work (claims,
+assignments given and received, replies, resolutions, notes, tags, escalations, handle time)
+comes from the audit trail, counted once per case (`report/credit.py`).
 Times in the result are seconds; instants are UTC ISO 8601.
 """
 
@@ -83,10 +89,15 @@ DEFINITIONS: dict[str, str] = {
            "without a follow-up from the customer and never reopened.",
     "backlog": "Cases posted before the end of the period and still open at its end.",
     "csat": "Satisfaction surveys sent in the period: responses and response rate (answered / sent), and CSAT, "
-            "the share of answers that are satisfied (4 or 5 of 5, or yes).",
+            "the share of rated answers that are satisfied (4 or 5 of 5, yes, or a comment read as satisfied). "
+            "A comment that says neither is a response without a rating: it counts in the response rate, "
+            "not in CSAT.",
     "agent": "A mention is credited to the agent of its first reply, else to whoever resolved it, else to its "
-             "assignee. Activity (replies, resolutions, notes, tags, escalations, handle time) is read from the "
-             "audit log; handle time runs from the assignment or claim to that agent's first reply or resolution.",
+             "assignee. Activity is read from the audit log and counted once per case (a change carried over "
+             "to a case's follow-ups is not counted again). Claimed: cases the agent took; Assigned to: cases "
+             "someone else assigned to the agent; Assigned by: cases the agent assigned to someone else. "
+             "First replies: cases the agent answered first. Handle time runs from the assignment or claim to "
+             "that agent's first reply in, or resolution of, the case.",
     "spikes": "Hours with at least {minimum} mentions and more than {factor:g}x the mean of the same hour on the "
               "same weekday over the previous {weeks} weeks; an hour with fewer than {min_weeks} earlier weeks of "
               "data is not judged.",
@@ -96,8 +107,13 @@ DEFINITIONS: dict[str, str] = {
                   "with a first response.",
     "themes": "Words and two-word phrases found in the most complaints (see complaints), counted once "
               "per mention, without stop words (including support talk such as 'time', 'hours', 'please', 'help') "
-              "or the brand's own names.",
-    "previous": "Every KPI is compared with the previous period of the same length, ending where this one starts.",
+              "or the brand's own names; a negated verb only as a whole phrase ('won't turn on', not 'won't let'); "
+              "hyphenated words whole ('wi-fi'); a word cut off by the end of a truncated text is left out.",
+    "busiest": "Busiest hours: the hours of day (in the business-hours time zone) with the most mentions in the "
+               "period, with their counts. The previous period's busiest hours are shown beside them, without a "
+               "change: hours of day are not a quantity that goes up or down.",
+    "previous": "Every KPI is compared with the previous period of the same length, ending where this one starts "
+                "(SLA not measured: by its total; busiest hours: side by side, without a change).",
     "trend": "Per week from Monday 00:00 in the business-hours time zone, over the period or the {weeks} weeks "
              "ending with it.",
 }

@@ -53,6 +53,7 @@ class Survey:
     sent: datetime
     responded: bool
     satisfied: bool
+    rated: bool = False  # an answer with a rating (a comment without one is a response, not in CSAT)
 
 
 def reply_count(m: dict) -> int:
@@ -103,7 +104,8 @@ def survey_of(m: dict) -> Survey | None:
     answer = m.get("csat") if isinstance(m.get("csat"), dict) else None
     from socialwatch.csat.answers import is_satisfied
 
-    return Survey(sent=sent, responded=answer is not None, satisfied=answer is not None and is_satisfied(answer))
+    rated = answer is not None and answer.get("score") is not None
+    return Survey(sent=sent, responded=answer is not None, satisfied=rated and is_satisfied(answer or {}), rated=rated)
 
 
 def facts(m: dict, since: datetime, until: datetime, p: Policy, now: datetime) -> Facts | None:
@@ -165,5 +167,7 @@ def csat_comment(m: dict, credit: dict | None) -> dict | None:
     if not isinstance(answer, dict) or not answer.get("comment"):
         return None
     return {"case": m.get("id"), "source": m.get("source"), "agent": credited_agent(m, credit) or UNASSIGNED,
-            "score": answer.get("score"), "scale": answer.get("scale"), "satisfied": bool(answer.get("satisfied")),
+            "score": answer.get("score"), "scale": answer.get("scale"), "method": answer.get("method"),
+            "satisfied": answer.get("satisfied") if answer.get("score") is not None else None,
+            "answer_id": answer.get("answer_id"),
             "comment": str(answer["comment"])[:500], "answered_at": answer.get("answered_at")}

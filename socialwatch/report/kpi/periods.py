@@ -193,7 +193,7 @@ class Trend:
                          "partial": b > self.until or a < self.start,
                          **{key: k[key] for key in ("volume", "negative_share", "angry_share", "answered", "frt_median_s",
                                                     "sla_attainment", "resolution_median_s", "fcr_rate", "csat_sent",
-                                                    "csat_responses", "csat")}})
+                                                    "csat_responses", "csat_rated", "csat")}})
         return rows
 
 

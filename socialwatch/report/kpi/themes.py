@@ -1,4 +1,4 @@
-"""Complaint themes: the words and two-word phrases found in the most complaints."""
+"""Complaint themes: the words and short phrases found in the most complaints."""
 
 from __future__ import annotations
 
@@ -39,11 +39,19 @@ STOP_WORDS = frozenset(
 )
 #: Kept as the first word of a phrase ("no signal", "not working") though they are stop words alone.
 NEGATIONS = frozenset("no not never cannot can't don't doesn't didn't won't isn't wasn't aren't haven't hasn't".split())
+#: Negated auxiliaries: the verb after one often needs the next word to mean anything ("didn't
+#: turn" up, "won't let" me), so such a phrase is kept only when that next word does not continue it.
+NEGATED_AUXILIARIES = NEGATIONS - {"no", "not"}
+#: Adverb particles that complete a phrasal verb: "won't turn on", "can't log in", "didn't turn up".
+PARTICLES = frozenset("up down in out on off over through back away around".split())
 #: Example mentions kept per theme, and their length.
 EXAMPLES = 2
 EXAMPLE_CHARS = 160
 
-_TOKEN = re.compile(r"(?P<url>(?:https?://|www\.)\S+)|(?P<handle>@[\w.\-]+)|(?P<word>[\w']+)")
+#: A word keeps its inner hyphens ("wi-fi", "top-up", "e-sim"): split, they would be fragments ("wi", "fi").
+_TOKEN = re.compile(r"(?P<url>(?:https?://|www\.)\S+)|(?P<handle>@[\w.\-]+)|(?P<word>[\w']+(?:-[\w']+)*)")
+#: A text cut short by its platform or a client ("... refund plea…"): its last word is a fragment.
+_CUT = re.compile(r"(?:…|\.\.\.)\s*$")
 _BREAK = re.compile(r"[.!?,;:()\[\]\"\n#]")
 
 
@@ -62,34 +70,64 @@ def _word(raw: str, brand: frozenset[str]) -> str | None:
     token = raw.strip("'_").lower()
     if token.endswith("'s"):
         token = token[:-2]
-    if len(token) < 2 or not token.replace("'", "").isalpha() or token in brand:
+    if len(token) < 2 or not token.replace("'", "").replace("-", "").isalpha() or token in brand:
+        return None
+    if "-" in token and (token.replace("-", "") in brand or any(part in brand for part in token.split("-"))):
         return None
     return token
 
 
 def tokens(text: str, brand: frozenset[str]) -> list[str | None]:
-    """Words of `text` in order, None where a URL, handle, number, brand name or punctuation breaks a phrase."""
+    """Words of `text` in order, None where a URL, handle, number, brand name or punctuation breaks a
+    phrase, or where a word was cut off by the end of a truncated text ("refund plea…")."""
     text = text.replace("\u2019", "'")
     out: list[str | None] = []
     pos = 0
+    cut = _CUT.search(text)
     for match in _TOKEN.finditer(text):
         if _BREAK.search(text, pos, match.start()):
             out.append(None)
         pos = match.end()
         word = match.group("word")
+        if word and cut is not None and match.end() == cut.start():
+            out.append(None)  # the word runs into the ellipsis of a truncated text: a fragment
+            continue
         out.append(_word(word, brand) if word else None)
     return out
 
 
 def terms_of(text: str, brand: frozenset[str]) -> tuple[set[str], set[str]]:
-    """(words, two-word phrases) of one text, stop words removed."""
+    """(words, phrases) of one text, stop words removed.
+
+    Phrases are two words ("no signal", "direct debit"), or three when a negated auxiliary's verb
+    takes a particle ("won't turn on", "didn't turn up"). A negated auxiliary and its verb cut
+    off before the rest of the phrase ("won't let" me, "didn't send" the) is no theme: it says
+    nothing alone."""
     seq = tokens(text, brand)
     words = {w for w in seq if w and w not in STOP_WORDS}
     phrases = set()
-    for a, b in zip(seq, seq[1:], strict=False):
-        if a and b and b not in STOP_WORDS and (a not in STOP_WORDS or a in NEGATIONS):
-            phrases.add(f"{a} {b}")
+    for i, (a, b) in enumerate(zip(seq, seq[1:], strict=False)):
+        if not (a and b and b not in STOP_WORDS and (a not in STOP_WORDS or a in NEGATIONS)):
+            continue
+        if a in NEGATED_AUXILIARIES:
+            after = seq[i + 2] if i + 2 < len(seq) else None
+            if after in PARTICLES:
+                phrases.add(f"{a} {b} {after}")
+                continue
+            if after is not None and after in STOP_WORDS:
+                continue  # the phrase goes on ("won't let me"): a cut fragment
+        phrases.add(f"{a} {b}")
     return words, phrases
+
+
+def excerpt(text: str, limit: int = EXAMPLE_CHARS) -> str:
+    """`text` cut to at most `limit` characters at a word boundary, with "…" when it was cut."""
+    if len(text) <= limit:
+        return text
+    head = text[:limit]
+    if not text[limit].isspace() and " " in head.strip():
+        head = head[:head.rstrip().rfind(" ")]  # never end inside a word
+    return head.rstrip() + "…"
 
 
 class Themes:
@@ -112,7 +150,7 @@ class Themes:
         for term in words | phrases:
             kept = self.examples.setdefault(term, [])
             if len(kept) < EXAMPLES:
-                example = example or {"id": m.get("id"), "text": text[:EXAMPLE_CHARS] + ("…" if len(text) > EXAMPLE_CHARS else "")}
+                example = example or {"id": m.get("id"), "text": excerpt(text)}
                 kept.append(example)
 
     def result(self, top: int = TOP) -> dict:

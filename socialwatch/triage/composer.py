@@ -26,16 +26,17 @@ from textual.widgets.option_list import Option
 
 from socialwatch.render import safe
 from socialwatch.triage import inbox as ib
-from socialwatch.triage.widgets import Confirm, HelpScreen
+from socialwatch.triage.widgets import Confirm, HelpScreen, input_ready
 
 KEYS = [
-    ("type", "search the saved replies (enter uses the highlighted one; up/down move)"),
-    ("tab / shift+tab", "move between the saved replies and the reply text"),
+    ("type", "search the saved replies (enter uses the highlighted one; up/down move): the composer always opens here"),
+    ("tab / shift+tab", "move between the saved replies and the reply text (a saved draft is there, the cursor at its end)"),
     ("ctrl+s", "send the reply"),
     ("ctrl+r", "send the reply and resolve the mention (the inbox moves to the next one)"),
     ("ctrl+p", "switch between public reply and private message (a public reply to a DM asks first)"),
     ("ctrl+t", "back to the saved replies"),
     ("ctrl+o", "edit the reply in $EDITOR"),
+    ("?", "types a question mark (in the reply, or the search)"),
     ("f1", "this help"),
     ("esc", "close; the text is kept as your draft on the mention"),
 ]
@@ -55,6 +56,8 @@ class Reply:
 
 class Composer(ModalScreen[Reply | None]):
     """The reply editor for one mention (see the module docstring)."""
+
+    TAKES_INPUT = True  # keys typed while it opens wait for its focus (see `widgets.input_ready`)
 
     DEFAULT_CSS = """
     Composer { background: $background; }
@@ -110,11 +113,12 @@ class Composer(ModalScreen[Reply | None]):
 
     def on_mount(self) -> None:
         self._list_templates("")
-        if self.start_text:
-            self.query_one(TextArea).focus()
-        else:
-            self.query_one("#composer-search", Input).focus()
+        area = self.query_one(TextArea)
+        area.move_cursor(area.document.end)  # tab: go on writing after the draft
+        # Always the saved replies first, draft or not, so the same keys do the same thing.
+        self.query_one("#composer-search", Input).focus()
         self._refresh()
+        input_ready(self)
 
     # ---- saved replies ------------------------------------------------------------------------
     def _list_templates(self, query: str) -> None:
@@ -168,6 +172,7 @@ class Composer(ModalScreen[Reply | None]):
             self.notify(str(exc), severity="error")
             return
         self.template = template.name
+        self.query_one("#composer-search", Input).value = ""  # used: the search is done
         area = self.query_one(TextArea)
         area.load_text(text)
         area.focus()
@@ -197,7 +202,7 @@ class Composer(ModalScreen[Reply | None]):
         title.append(badge, style="bold reverse" + (" red" if self.visibility == "public" and self.dm else ""))
         self.query_one("#composer-title", Static).update(title)
         text = self.text
-        length, limit = self.actions.count(self.mention, text)
+        length, limit = self.actions.count(self.mention, text, self.visibility)  # (the channel's limit)
         over = limit is not None and length > limit
         status = Text()
         status.append(f" {length}/{limit if limit is not None else '∞'} ", style="bold reverse red" if over else "bold")
@@ -219,7 +224,8 @@ class Composer(ModalScreen[Reply | None]):
         self.query_one("#composer-search", Input).focus()
 
     def action_help(self) -> None:
-        self.app.push_screen(HelpScreen("Composer keys", KEYS, "Saved replies live in templates.toml beside the config."))
+        self.app.push_screen(HelpScreen("Composer keys", KEYS, "Saved replies live in templates.toml beside the config.",
+                                        key="f1", key_label="f1"))
 
     def action_toggle_visibility(self) -> None:
         if self.visibility == "public":
@@ -244,12 +250,19 @@ class Composer(ModalScreen[Reply | None]):
 
     def action_send(self, resolve: bool) -> None:
         text = self.text
-        if not text:
-            self.notify("the reply is empty", severity="warning")
+        search = self.query_one("#composer-search", Input)
+        if self.focused is search and search.value.strip():
+            # typed in the saved-reply search, not in the reply: never send something else
+            self.notify("what you typed is in the saved-reply search, not in the reply: enter uses the highlighted "
+                        "saved reply, tab goes to the reply text. Nothing was sent.", severity="warning", timeout=8)
             return
-        length, limit = self.actions.count(self.mention, text)
+        if not text:
+            self.notify("the reply is empty (tab goes to the reply text)", severity="warning")
+            return
+        length, limit = self.actions.count(self.mention, text, self.visibility)
         if limit is not None and length > limit:
-            self.notify(f"too long for {self.mention.get('platform')}: {length}/{limit}", severity="error")
+            where = "a private message" if self.visibility == "private" else "a public reply"
+            self.notify(f"too long for {where} on {self.mention.get('platform')}: {length}/{limit}", severity="error")
             return
         self.dismiss(Reply(text, self.visibility, resolve, self.template, self.public_dm_confirmed))
 

@@ -9,25 +9,21 @@ the focus from what the agent is doing. Every `CLOCK_EVERY` seconds the queue is
 the clock (ages, SLA countdowns, the waiting factor's priorities and order, snoozes that came
 due), the cursor and focus where they were.
 
-Keys: the agent's keys are handled one after the other, each once the previous one has had its
-whole effect (see `InboxApp.on_event`): typing ahead at any speed does what the same keys do
-slowly (`r`, tab, text, ctrl+s sends that text). Keys typed before the first screen is shown
-are ignored (never applied to a mention the agent has not seen), and the status line says so.
+Keys are handled one after the other (`keys.KeyQueue`); the `:` command line is
+`commands.CommandLine`.
 """
 
 from __future__ import annotations
 
-import collections
 import concurrent.futures
 import contextlib
-import shlex
 import threading
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
 from rich.text import Text
-from textual import events, work
+from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Container
@@ -41,6 +37,8 @@ from socialwatch.render import safe
 from socialwatch.triage import inbox as ib
 from socialwatch.triage import live
 from socialwatch.triage.actions import Actions, Done, parse_when
+from socialwatch.triage.commands import COMMANDS, SNOOZE_WORDS, CommandLine
+from socialwatch.triage.keys import KeyQueue
 from socialwatch.triage.widgets import (
     ConversationPane,
     FilterBar,
@@ -60,9 +58,6 @@ CLOCK_EVERY = 30.0
 
 #: At least this many columns: the queue and the conversation side by side; fewer: stacked.
 SIDE_BY_SIDE = 120
-
-#: A key whose effect has not settled within this many seconds no longer holds up the next.
-KEY_SETTLE_AT_MOST = 1.0
 
 #: The key bar (status line) while reading a conversation full screen.
 READ_KEYS = "esc back · J/K scroll · j/k next/previous · r reply · d done · a assign · ? help"
@@ -91,21 +86,6 @@ KEYS = [
     ("?", "this help"),
     ("q", "quit"),
 ]
-
-COMMANDS = {
-    "assign": "assign AGENT (none: unassign)", "claim": "claim the next unassigned mention", "tag": "tag TAG…",
-    "untag": "untag TAG…", "note": "note TEXT", "escalate": "escalate TEAM REASON…", "snooze": "snooze 2h | 1d | TIME",
-    "wake": "wake a snoozed mention", "resolve": "resolve", "ignore": "ignore", "reopen": "reopen",
-    "priority": "priority N | auto", "reply": "reply (public)", "private": "reply by private message",
-    "undo": "undo your last action", "view": "view mine|unassigned|open|pending|snoozed|team [NAME]",
-    "filter": "filter OPTIONS: the options of `socialwatch triage` (--language cy --needs-response --intent question "
-              "--angry --source S --tag T ...; no options: clear)",
-    "search": "search TEXT", "clear": "clear the search and filters", "refresh": "re-read the queue",
-    "help": "the keys", "quit": "quit",
-}
-
-#: What tab offers when snoozing.
-SNOOZE_WORDS = ("30m", "1h", "2h", "4h", "1d", "2d", "1w")
 
 FLAG_LEGEND = ("Flags: A angry · V viral · D direct message · R a risk · ! a reply failed or has an unknown outcome · "
                "~ a reply is being sent · d a saved draft · +N the customer's follow-ups. "
@@ -184,7 +164,7 @@ class InboxScreen(Screen):
         self.app.relayout()  # type: ignore[attr-defined]
 
 
-class InboxApp(App):
+class InboxApp(KeyQueue, CommandLine, App):
     """`socialwatch triage` on a terminal (see the module docstring)."""
 
     TITLE = "socialwatch inbox"
@@ -208,15 +188,10 @@ class InboxApp(App):
         self.busy = 0
         self.tracker: Any = None
         self.cache: dict[str, ib.Conversation] = {}  # conversations read (ahead), by mention id
+        self.drafts: dict[str, dict] = {}  # drafts this agent closed the composer on, by mention id
         self.clock_every = CLOCK_EVERY
         self.reading_full = False  # the conversation full screen (narrow terminals)
-        # keys: ignored until the first screen is shown; then handled one after the other
-        self.ready_at: float | None = None
-        self.ignored_keys = 0
-        self._typed: collections.deque[events.Key] = collections.deque()
-        self._key_turn = 0  # which key is being handled (its effect settling)
-        self._key_busy = False
-        self._awaiting_input: Any = None  # a screen taking typing, not yet focused
+        self.start_keys()  # keys: ignored until the first screen is shown; then one after the other
         self.inbox.load()  # before the first screen, so that it shows the queue at once
 
     # ---- set-up -------------------------------------------------------------------------------
@@ -236,8 +211,6 @@ class InboxApp(App):
 
     def start(self) -> None:
         """The inbox screen is up: show the queue, follow the team and the clock."""
-        from textual._time import get_time  # (the clock Textual stamps events with)
-
         self.relayout()
         self.fill(keep=None)
         self.table.focus()
@@ -246,88 +219,7 @@ class InboxApp(App):
             self.set_interval(PRESENCE_EVERY, self.tick_presence)
         self.set_interval(self.clock_every, self.tick_clock)
         self.status("? help · r reply · d done · a assign · n note · / search · q quit")
-        self.ready_at = get_time()
-        if self.ignored_keys:
-            self._say_ignored()
-
-    # ---- keys: one after the other --------------------------------------------------------------
-    async def on_event(self, event: events.Event) -> None:
-        """The agent's keys, in order, each once the previous one has settled.
-
-        Textual routes a key to the widget focused when it arrives, and a binding acts when the
-        key has bubbled back up: keys typed faster than that (a paste of keys, a fast typist,
-        keys typed while a screen opens) would go to a widget the previous key was about to
-        leave, or act on a mention the cursor was leaving. Keys stamped before the first screen
-        was shown are dropped (so is a click)."""
-        if isinstance(event, (events.Key, events.MouseDown, events.MouseUp)) and not event.is_forwarded:
-            if self.ready_at is None or event.time < self.ready_at:
-                if isinstance(event, events.Key):
-                    self.ignored_keys += 1
-                    if self.ready_at is not None:
-                        self._say_ignored()
-                return
-            if isinstance(event, events.Key):
-                self._typed.append(event)
-                if not self._key_busy:
-                    await self._next_key()
-                return
-        await super().on_event(event)
-
-    async def _next_key(self) -> None:
-        if self._key_busy or not self._typed or self._awaiting_input is not None:
-            return
-        event = self._typed.popleft()
-        self._key_busy = True
-        self._key_turn += 1
-        turn = self._key_turn
-        target = self.focused or self.screen
-        self.set_timer(KEY_SETTLE_AT_MOST, lambda: self._key_settled(turn))
-        try:
-            await super().on_event(event)  # Textual's routing: bindings, the focused widget
-        finally:
-            # the key has settled once each widget from its target up to the app has handled
-            # what was before it in its queue, twice (what it posted to itself in the meantime)
-            self._settle([*target.ancestors_with_self, self] if target is not self else [self], turn)
-
-    def _settle(self, nodes: list[Any], turn: int, rounds: int = 2) -> None:
-        if turn != self._key_turn:
-            return
-        while nodes:
-            node = nodes[0]
-            if rounds == 0:
-                nodes, rounds = nodes[1:], 2
-                continue
-            if node.call_later(self._settle, nodes, turn, rounds - 1):
-                return
-            nodes, rounds = nodes[1:], 2  # (a closed widget: nothing more to wait for there)
-        self._key_settled(turn)
-
-    def _key_settled(self, turn: int) -> None:
-        if turn != self._key_turn or not self._key_busy:
-            return
-        self._key_busy = False
-        if self._awaiting_input is not None:
-            return  # the next key waits for the new screen's focus (see release_input)
-        self.call_later(self._next_key)
-
-    def hold_input(self, screen: Any) -> None:
-        """`screen` takes typing: keys wait until its focus is in place (`release_input`)."""
-        self._awaiting_input = screen
-        self.set_timer(KEY_SETTLE_AT_MOST, lambda: self._awaiting_input is screen and self.release_input())
-
-    def release_input(self) -> None:
-        self._awaiting_input = None
-        if not self._key_busy:
-            self.call_later(self._next_key)
-
-    def push_screen(self, screen: Any, *args: Any, **kwargs: Any) -> Any:
-        if getattr(screen, "TAKES_INPUT", False):
-            self.hold_input(screen)
-        return super().push_screen(screen, *args, **kwargs)
-
-    def _say_ignored(self) -> None:
-        n = self.ignored_keys
-        self.status(f"{n} key{'s' if n != 1 else ''} typed before the queue was shown: ignored (nothing was done)", True)
+        self.keys_ready()
 
     def relayout(self) -> None:
         try:
@@ -812,6 +704,9 @@ class InboxApp(App):
         if not m:
             return
         mention = self.conv.mention if self.conv and self.conv.mention["id"] == m["id"] else m
+        kept = self.drafts.get(mention["id"])
+        if kept is not None:  # closed moments ago: the store may not have it yet
+            mention = {**mention, "draft": {**(mention.get("draft") or {}), **kept}}
         self.drafting(True)
 
         def sent(reply: Any) -> None:
@@ -820,6 +715,7 @@ class InboxApp(App):
                 return
             mid = mention["id"]
             if reply.draft:
+                self.drafts[mid] = {"agent": self.sw.agent, "text": reply.text, "visibility": reply.visibility}
                 self.act(lambda: self.actions.save_draft(mid, reply.text, reply.visibility, reply.template))
                 return
 
@@ -833,6 +729,7 @@ class InboxApp(App):
                         raise SocialwatchError(f"not sent: {exc} (your text is kept as a draft)") from None
                     raise
 
+            self.drafts.pop(mid, None)  # (a send that fails keeps the text as a draft in the store)
             self.status("sending…")
             self.act(send, optimistic_leave=mid if reply.resolve else None)
 
@@ -949,148 +846,6 @@ class InboxApp(App):
 
     def action_undo(self) -> None:
         self.act(self.actions.undo)
-
-    def action_command(self) -> None:
-        self.ask(":", self.run_command, words=self.command_words, hint="command (tab completes; :help lists them)")
-
-    def command_words(self, head: str) -> list[str]:
-        """What tab completes after `head` on the command line: a command, then the kind of
-        argument that command takes (agents for assign, teams for escalate, tags for tag, ...)."""
-        words = head.lstrip(":").split()
-        if not words:
-            return sorted(COMMANDS)
-        name = words[0].lower()
-        after = len(words) - 1  # arguments already typed
-        if name == "assign":
-            return [*self.inbox.agents(), "none"] if after == 0 else []
-        if name == "escalate":
-            return self.inbox.teams() if after == 0 else []
-        if name == "tag":
-            return self._tag_words()
-        if name == "untag":
-            m = self.inbox.find(self.current) if self.current else None
-            return sorted((m or {}).get("tags") or [])
-        if name == "view":
-            if after == 0:
-                return [*ib.VIEW_KEYS, "all"]
-            return self.inbox.teams() if after == 1 and words[1].lower() == "team" else []
-        if name == "snooze":
-            return list(SNOOZE_WORDS) if after == 0 else []
-        if name == "priority":
-            return ["auto"] if after == 0 else []
-        if name == "filter":
-            return self._filter_words(words[-1] if after else "")
-        return []
-
-    def _filter_words(self, previous: str) -> list[str]:
-        """After `:filter`: the option names, or the values the option before takes."""
-        import click
-
-        options = {name: p for p in filter_options.params() for name in p.opts}
-        param = options.get(previous)
-        if param is not None and not param.is_flag:
-            if isinstance(param.type, click.Choice):
-                return [str(c) for c in param.type.choices]
-            seen = {"--source": lambda m: m.get("source"), "--language": ib.language_of,
-                    "--tag": lambda m: " ".join(m.get("tags") or [])}.get(previous)
-            if previous == "--assignee":
-                return [*self.inbox.agents(), "none"]
-            if seen is not None:
-                return sorted({w for m in self.inbox.mentions for w in str(seen(m) or "").split() if w})
-            return []
-        return [name for p in filter_options.params() for name in p.opts if name.startswith("--")]
-
-    def run_command(self, line: str) -> None:
-        """One command-line command (see COMMANDS)."""
-        try:
-            words = shlex.split(line.strip().lstrip(":"))
-        except ValueError as exc:
-            self.status(f"cannot read that command: {exc}", True)
-            return
-        if not words:
-            return
-        name, args = words[0].lower(), words[1:]
-        rest = " ".join(args)
-        mid = self.current
-        needs_mention = name in ("assign", "tag", "untag", "note", "escalate", "snooze", "wake", "resolve", "ignore",
-                                 "reopen", "priority", "reply", "private")
-        if needs_mention and not mid:
-            self.status("no mention selected", True)
-            return
-        assert mid is not None or not needs_mention
-        if name in ("q", "quit", "exit"):
-            self.action_leave()
-        elif name == "help":
-            self.push_screen(HelpScreen("Commands", [(f":{k}", v) for k, v in COMMANDS.items()]))
-        elif name == "assign":
-            who = rest.strip() or self.sw.agent
-            self.act(lambda: self.actions.assign(mid, None if who.lower() in ("none", "-") else who))
-        elif name == "claim":
-            self.action_claim()
-        elif name in ("tag", "untag"):
-            self.act(lambda: self.actions.tag(mid, args, remove=name == "untag"))
-        elif name == "note":
-            self.act(lambda: self.actions.note(mid, rest))
-        elif name == "escalate":
-            if len(args) < 2:
-                self.status("escalate TEAM REASON…", True)
-                return
-            self.act(lambda: self.actions.escalate(mid, args[0], " ".join(args[1:])))
-        elif name == "snooze":
-            try:
-                parse_when(rest or "2h")
-            except SocialwatchError as exc:
-                self.status(str(exc), True)
-                return
-            self.act(lambda: self.actions.snooze(mid, rest or "2h"), optimistic_leave=mid)
-        elif name == "wake":
-            self.act(lambda: self.actions.wake(mid))
-        elif name == "resolve":
-            self.action_resolve()
-        elif name == "ignore":
-            self.action_ignore()
-        elif name == "reopen":
-            self.act(lambda: self.actions.reopen(mid))
-        elif name == "priority":
-            self.act(lambda: self.actions.priority(mid, rest))
-        elif name in ("reply", "private"):
-            self.action_reply(name == "private")
-        elif name == "undo":
-            self.action_undo()
-        elif name == "view":
-            key = (args[0].lower() if args else "open").replace("all", "open")
-            if key not in ib.VIEW_KEYS:
-                self.status(f"no view {safe(key)}: " + ", ".join(ib.VIEW_KEYS), True)
-                return
-            if key == "team":
-                self.inbox.team = " ".join(args[1:]) or None
-            self.inbox.view = key
-            self.fill(keep=self.current, fallback=0)
-        elif name == "filter":
-            try:
-                self.inbox.extra = filter_options.parse(args)  # exactly as `socialwatch triage` reads them
-            except SocialwatchError as exc:
-                self.status(f"{exc} (:filter takes the options of socialwatch triage)", True)
-                return
-            statuses = self.inbox.extra.statuses
-            if statuses and statuses <= {"pending"} and self.inbox.view != "pending":
-                self.inbox.view = "pending"  # pending cases are in their own view
-            elif statuses and not statuses & {"pending"} and self.inbox.view == "pending":
-                self.inbox.view = "open"
-            self.fill(keep=self.current, fallback=0)
-            self.status(f"{len(self.table.ids)} match" if args else "filters cleared")
-        elif name == "search":
-            self.inbox.query = rest
-            self.fill(keep=self.current, fallback=0)
-        elif name == "clear":
-            self.inbox.query = ""
-            self.inbox.extra = type(self.inbox.extra)()
-            self.fill(keep=self.current, fallback=0)
-            self.status("search and :filter cleared")
-        elif name == "refresh":
-            self.action_refresh()
-        else:
-            self.status(f"unknown command :{safe(name)} (:help lists them)", True)
 
     def action_leave(self) -> None:
         self._quitting = True

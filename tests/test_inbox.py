@@ -20,7 +20,7 @@ def test_common_path_read_reply_with_a_saved_reply_send_and_resolve_next(isolate
             assert "WORST service ever" in screen_text(app)
             await pilot.press("r")  # reply: the composer, with the saved replies that suit it first
             await until(pilot, lambda: type(app.screen).__name__ == "Composer")
-            await pilot.press("enter")  # the highlighted saved reply: "sorry" (tags angry)
+            await pilot.press("ctrl+t", "enter")  # the saved replies; the highlighted one: "sorry" (tags angry)
             await pilot.press("ctrl+r")  # send and resolve
             await until(pilot, lambda: app.current == "twitter:200", what="the next mention")
             await idle(pilot, app)
@@ -174,7 +174,7 @@ def test_a_dm_is_answered_privately_unless_the_agent_switches_and_confirms(isola
             composer = app.screen
             assert composer.visibility == "private" and "PRIVATE MESSAGE" in screen_text(app)
             assert [t.name for t in composer.shown] == ["billing-dm"]  # only replies written to be private
-            await pilot.press("enter")
+            await pilot.press("ctrl+t", "enter")
             assert composer.visibility == "private"
             await pilot.press("ctrl+p")  # switch to public: asks first
             await until(pilot, lambda: type(app.screen).__name__ == "Confirm")
@@ -193,7 +193,7 @@ def test_a_dm_is_answered_privately_unless_the_agent_switches_and_confirms(isola
             await pilot.press("r")
             await until(pilot, lambda: type(app.screen).__name__ == "Composer")
             composer = app.screen
-            await pilot.press("tab", *"Public answer, as you asked.", "ctrl+p")
+            await pilot.press(*"Public answer, as you asked.", "ctrl+p")  # (the composer opens in the reply text)
             await until(pilot, lambda: type(app.screen).__name__ == "Confirm")
             await pilot.press("y")
             await until(pilot, lambda: app.screen is composer)
@@ -340,7 +340,7 @@ def test_a_failed_or_unknown_send_is_visible_on_the_mention(isolated_home: pathl
         app = make_app()
         async with app.run_test(size=(80, 24)) as pilot:
             await until(pilot, lambda: app.current == "twitter:100")
-            await pilot.press("j", "j", "r", "tab", *"Go to My Account.", "ctrl+s")
+            await pilot.press("j", "j", "r", *"Go to My Account.", "ctrl+s")
             await until(pilot, lambda: type(app.screen).__name__ == "InboxScreen")
             await idle(pilot, app)
             assert "unknown" in app.status_text
@@ -361,7 +361,7 @@ def test_the_composer_counts_against_the_platform_limit_and_refuses_too_long(iso
         app = make_app()
         async with app.run_test(size=(80, 24)) as pilot:
             await until(pilot, lambda: app.current == "twitter:100")
-            await pilot.press("r", "tab", *("x" * 30))
+            await pilot.press("r", *("x" * 30))
             assert " 30/280 " in screen_text(app)
             app.screen.query_one("TextArea").load_text("y" * 290)
             await pilot.pause(0.1)

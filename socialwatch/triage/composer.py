@@ -1,9 +1,11 @@
 """Replying in place: the composer screen.
 
-The customer's message is quoted on top; the saved replies are listed (those suiting the
-mention first) and searchable as you type, and picking one fills its placeholders; the reply is
-edited in place (or in `$EDITOR`, ctrl+o), with a live count against the platform's limit and a
-preview of what will be sent, to whom and how (public or private). A direct message is
+The customer's message is quoted on top; the composer opens in the reply text (the agent's
+draft there, kept across closing and coming back); the saved replies are listed (those suiting
+the mention first) and searchable (ctrl+t), and picking one fills its placeholders; the reply is
+edited in place (or in `$EDITOR`, ctrl+o), with a live count against the limit of the channel
+(a public reply or a private message, per platform) and a preview of exactly what will be sent,
+to whom and how (public or private). A direct message is
 answered privately: switching such a reply to public (ctrl+p) asks for a confirmation first,
 and the outbox refuses a public reply to a DM that was not confirmed.
 
@@ -29,17 +31,24 @@ from socialwatch.triage import inbox as ib
 from socialwatch.triage.widgets import Confirm, HelpScreen, input_ready
 
 KEYS = [
-    ("type", "search the saved replies (enter uses the highlighted one; up/down move): the composer always opens here"),
-    ("tab / shift+tab", "move between the saved replies and the reply text (a saved draft is there, the cursor at its end)"),
+    ("type", "write the reply: the composer always opens in the reply text (your draft there, the cursor at its end)"),
+    ("ctrl+t", "search the saved replies (type to search, up/down move, enter uses the highlighted one)"),
+    ("tab / shift+tab", "move between the reply text and the saved-reply search"),
     ("ctrl+s", "send the reply"),
     ("ctrl+r", "send the reply and resolve the mention (the inbox moves to the next one)"),
     ("ctrl+p", "switch between public reply and private message (a public reply to a DM asks first)"),
-    ("ctrl+t", "back to the saved replies"),
     ("ctrl+o", "edit the reply in $EDITOR"),
     ("?", "types a question mark (in the reply, or the search)"),
     ("f1", "this help"),
     ("esc", "close; the text is kept as your draft on the mention"),
 ]
+
+
+#: The composer's key bar, the longest that fits first.
+STATUS_KEYS = (" ^s send · ^r send+resolve · ^t saved replies · ^p public/private · ^o $EDITOR · f1 help · esc",
+               " ^s send · ^r +resolve · ^t saved replies · ^p public/private · f1 help",
+               " ^s send · ^r +resolve · ^t saved · ^p pub/priv · f1 help",
+               " ^s send · f1 help")
 
 
 @dataclass
@@ -103,7 +112,7 @@ class Composer(ModalScreen[Reply | None]):
             quote = Text("> ", style="dim")
             quote.append(ib.one_line(self.mention.get("text"), 400))
             yield Static(quote, id="composer-quote")
-            yield Input(placeholder="saved replies: type to search, enter to use", id="composer-search")
+            yield Input(placeholder="saved replies (ctrl+t): type to search, enter to use", id="composer-search")
             templates = OptionList(id="composer-templates")
             templates.can_focus = False  # moved through from the search box (tab goes to the text)
             yield templates
@@ -114,9 +123,9 @@ class Composer(ModalScreen[Reply | None]):
     def on_mount(self) -> None:
         self._list_templates("")
         area = self.query_one(TextArea)
-        area.move_cursor(area.document.end)  # tab: go on writing after the draft
-        # Always the saved replies first, draft or not, so the same keys do the same thing.
-        self.query_one("#composer-search", Input).focus()
+        area.move_cursor(area.document.end)  # go on writing after the draft
+        # Always the reply text, draft or not, so the same keys do the same thing (ctrl+t: saved replies).
+        area.focus()
         self._refresh()
         input_ready(self)
 
@@ -208,7 +217,8 @@ class Composer(ModalScreen[Reply | None]):
         status.append(f" {length}/{limit if limit is not None else '∞'} ", style="bold reverse red" if over else "bold")
         if over:
             status.append(f" {length - limit} over the limit ", style="bold red")
-        status.append(" ^s send · ^r send+resolve · ^p public/private · ^o $EDITOR · f1 help · esc", style="dim")
+        width = (self.app.size.width or 80) - len(status)
+        status.append(next((k for k in STATUS_KEYS if len(k) <= width), STATUS_KEYS[-1]), style="dim")
         self.query_one("#composer-status", Static).update(status)
         preview = Text()
         if self.note:
@@ -257,7 +267,7 @@ class Composer(ModalScreen[Reply | None]):
                         "saved reply, tab goes to the reply text. Nothing was sent.", severity="warning", timeout=8)
             return
         if not text:
-            self.notify("the reply is empty (tab goes to the reply text)", severity="warning")
+            self.notify("the reply is empty (ctrl+t: the saved replies)", severity="warning")
             return
         length, limit = self.actions.count(self.mention, text, self.visibility)
         if limit is not None and length > limit:

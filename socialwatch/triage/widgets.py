@@ -46,12 +46,11 @@ class ViewBar(Static):
              width: int) -> None:
         """`agent` and `state` are already safe; `width`: the columns the bar has."""
         width = max(width, 20)
-        for short in (False, True):
-            for right in (f"{agent} · {state}", state):
-                text, spans = self._views(current, counts, team, short)
-                if len(text) + 2 + len(right) <= width:
-                    self._put(text, spans, right, width)
-                    return
+        for short, right in ((False, f"{agent} · {state}"), (True, f"{agent} · {state}"), (True, state)):
+            text, spans = self._views(current, counts, team, short)
+            if len(text) + 2 + len(right) <= width:
+                self._put(text, spans, right, width)
+                return
         text, spans = self._views(current, counts, team, True)
         text.truncate(max(width - len(state) - 2, 1), overflow="ellipsis")
         self._put(text, [(a, min(b, len(text)), k) for a, b, k in spans if a < len(text)], state, width)
@@ -494,8 +493,10 @@ class HelpScreen(ModalScreen[None]):
         body: list[Any] = [Text(self.title_text, style="bold underline"), grid]
         if self.extra:
             body.append(Text("\n" + self.extra, style="dim"))
-        body.append(Text(f"esc or {self.key_label} closes this help", style="dim"))
-        with VerticalScroll():
+        box = VerticalScroll()
+        # on the frame, so that it shows however long the help is (it scrolls inside)
+        box.border_subtitle = f"esc or {self.key_label} closes this help"
+        with box:
             yield Static(Group(*body))
 
     def action_close(self) -> None:

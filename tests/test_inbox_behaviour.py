@@ -463,6 +463,48 @@ def test_at_80_columns_the_header_keeps_live_the_team_and_the_search(isolated_ho
     run(go())
 
 
+def test_the_view_counts_follow_the_search_and_the_filters(isolated_home: pathlib.Path, tmp_path: pathlib.Path) -> None:
+    setup_store(isolated_home, tmp_path, RECORDS + WELSH)
+
+    async def go() -> None:
+        app = make_app()
+        async with app.run_test(size=(80, 24)) as pilot:
+            await until(pilot, lambda: app.current is not None)
+            assert "3:Open 5" in _screen(app) and "2:Unasg 5" in _screen(app)
+            await pilot.press("colon", *"filter --language cy", "enter")
+            assert "3:Open 2" in _screen(app) and "2:Unasg 2" in _screen(app)  # what each view would list
+            await pilot.press("slash", *"@sian", "enter")
+            assert "3:Open 1" in _screen(app) and _ids(app) == ["twitter:500"]
+            await pilot.press("escape")
+            assert "3:Open 5" in _screen(app)
+    run(go())
+
+
+def test_at_80_columns_the_prompts_and_the_composer_read_whole(isolated_home: pathlib.Path, tmp_path: pathlib.Path) -> None:
+    from socialwatch import model
+
+    setup_store(isolated_home, tmp_path)
+
+    async def go() -> None:
+        app = make_app()
+        async with app.run_test(size=(80, 24)) as pilot:
+            await until(pilot, lambda: app.current is not None)
+            await pilot.press("colon")
+            await until(pilot, lambda: type(app.screen).__name__ == "Prompt")
+            assert ":  (tab completes; :help lists the commands)" in _screen(app).splitlines()
+            await pilot.press("escape", "s")
+            await until(pilot, lambda: type(app.screen).__name__ == "Prompt")
+            tomorrow = (model.utcnow() + timedelta(days=1)).strftime("%Y-%m-%dT09:00")
+            assert f"until a time ({tomorrow}, UTC)" in _screen(app) and app.screen.query_one("Input").value == "2h"
+            await pilot.press("escape", "r")
+            await until(pilot, lambda: type(app.screen).__name__ == "Composer")
+            last = _screen(app).splitlines()[-1]
+            assert len(last) <= 80 and "^s send" in last and "^t saved replies" in last and last.endswith("f1 help")
+            await pilot.press("escape")
+            await until(pilot, lambda: type(app.screen).__name__ == "InboxScreen")
+    run(go())
+
+
 def test_the_view_bar_gives_up_the_agent_before_live(isolated_home: pathlib.Path, tmp_path: pathlib.Path) -> None:
     setup_store(isolated_home, tmp_path)
 

@@ -19,7 +19,7 @@ import concurrent.futures
 import contextlib
 import threading
 from collections.abc import Callable, Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from rich.text import Text
@@ -841,7 +841,8 @@ class InboxApp(KeyQueue, CommandLine, App):
             self.act(lambda: self.actions.snooze(mid, text), optimistic_leave=mid)
 
         # "2h" is offered selected: enter takes it, typing replaces it
-        self.ask("snooze for (30m, 2h, 1d) or until (2026-12-05T09:00)", snooze, "2h",
+        tomorrow = (self.now() + timedelta(days=1)).strftime("%Y-%m-%dT09:00")  # (a time without zone: UTC)
+        self.ask(f"snooze for (30m, 2h, 1d) or until a time ({tomorrow}, UTC)", snooze, "2h",
                  words=lambda _: list(SNOOZE_WORDS))
 
     def action_undo(self) -> None:

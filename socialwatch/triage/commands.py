@@ -42,7 +42,7 @@ class CommandLine:
     current: str | None
 
     def action_command(self) -> None:
-        self.ask(":", self.run_command, words=self.command_words, hint="command (tab completes; :help lists them)")
+        self.ask(":", self.run_command, words=self.command_words, hint="tab completes; :help lists the commands")
 
     def command_words(self, head: str) -> list[str]:
         """What tab completes after `head` on the command line: a command, then the kind of

@@ -262,9 +262,14 @@ class Inbox:
         return out if self.limit is None else out[: self.limit]
 
     def counts(self) -> dict[str, int]:
+        """How many mentions each view lists with the search and filters in force (what the
+        agent would see there)."""
         now = self.clock()
+        self.extra.now = now
         result = dict.fromkeys(VIEW_KEYS, 0)
         for m in self.mentions:
+            if not (self.extra.matches(m) and self.matches_query(m)):
+                continue
             for key in VIEW_KEYS:
                 if self.in_view(m, key, now):
                     result[key] += 1

@@ -4,6 +4,7 @@ the keys on a real terminal)."""
 
 from __future__ import annotations
 
+import collections
 import json
 import pathlib
 from datetime import timedelta
@@ -570,21 +571,60 @@ def test_keys_sent_at_once_act_in_order_on_the_mention_the_cursor_is_on(isolated
     assert [(r["mention_id"], r["text"]) for r in records] == [("twitter:200", "Fixed now")]
 
 
-def test_keys_stamped_before_the_first_screen_are_ignored_and_said(isolated_home: pathlib.Path,
-                                                                  tmp_path: pathlib.Path) -> None:
+def test_keys_typed_before_the_queue_is_shown_are_kept_and_done_in_order(isolated_home: pathlib.Path,
+                                                                        tmp_path: pathlib.Path) -> None:
     from textual import events
+
+    from socialwatch.triage.keys import KeyQueue
 
     setup_store(isolated_home, tmp_path)
 
     async def go() -> None:
         app = make_app()
-        early = [events.Key("j", "j"), events.Key("d", "d")]  # typed while the queue was being read
+        app.keys_ready = lambda: None  # the first screen "not shown yet": keys arrive meanwhile
         async with app.run_test(size=(80, 24)) as pilot:
-            await until(pilot, lambda: app.ready_at is not None)
+            await until(pilot, lambda: app.current == "twitter:100")
+            # typed while starting: next, a note whose letters are inbox keys, enter; a click
+            early = [events.Key("j", "j"), events.Key("n", "n"),
+                     *[events.Key(c if c != " " else "space", c) for c in "dial jk quit"], events.Key("enter", "\r")]
             for key in early:
                 app.post_message(key)
+            app.post_message(events.MouseDown(None, 5, 5, 0, 0, 1, False, False, False))
             await pilot.pause(0.3)
-            assert app.current == "twitter:100" and "2 keys typed before the queue was shown: ignored" in app.status_text
+            assert app.current == "twitter:100" and type(app.screen).__name__ == "InboxScreen"  # nothing yet
+            KeyQueue.keys_ready(app)  # the queue is on screen
+            await until(pilot, lambda: app.busy == 0 and "note" in app.status_text, what="the early keys to be done")
+            assert app.current == "twitter:200" and app.is_running
             await idle(pilot, app)
+    run(go())
+    notes = json.loads(sw("show", "twitter:200", "--json")[1]).get("notes") or []
+    assert [n["text"] for n in notes] == ["dial jk quit"]
+    assert [m["status"] for m in lines(sw("triage", "--json")[1])] == ["new", "new", "new"]
+
+
+def test_letters_typed_at_once_into_any_prompt_are_text_never_inbox_keys(isolated_home: pathlib.Path,
+                                                                       tmp_path: pathlib.Path) -> None:
+    from textual import events
+
+    setup_store(isolated_home, tmp_path)
+    typed = "dijkqsu gx"  # done, ignore, next, previous, quit, snooze, undo, first, last...
+
+    async def go() -> None:
+        app = make_app()
+        async with app.run_test(size=(80, 24)) as pilot:
+            await until(pilot, lambda: app.current == "twitter:100")
+            for opener in ("slash", "colon", "n", "t", "a", "e", "s", "r"):  # each prompt, and the composer
+                for key, char in [(opener, {"slash": "/", "colon": ":"}.get(opener, opener)),
+                                  *[(c if c != " " else "space", c) for c in typed]]:
+                    app.post_message(events.Key(key, char))  # all at once, as a paste or a fast typist
+                await until(pilot, lambda: type(app.screen).__name__ != "InboxScreen", what=opener)
+                await until(pilot, lambda: app._typed == collections.deque() and not app._key_busy, what="the keys")
+                box = app.screen.query_one("#composer-text" if opener == "r" else "Input")
+                value = box.text if opener == "r" else box.value
+                assert value == typed, opener  # (the snooze prompt's offered 2h is replaced)
+                assert app.current == "twitter:100" and app.is_running
+                await pilot.press("ctrl+c" if opener != "r" else "escape")
+                await until(pilot, lambda: type(app.screen).__name__ == "InboxScreen")
+                await idle(pilot, app)
     run(go())
     assert [m["status"] for m in lines(sw("triage", "--json")[1])] == ["new", "new", "new"]

@@ -6,8 +6,9 @@ prompt or the composer opens) would go to a widget the previous key was about to
 a mention the cursor was leaving. Here each key is handled once the previous one has had its whole
 effect; a screen that takes typing (`TAKES_INPUT`: a prompt, the composer) holds the keys after
 the one that opened it until its text box has the focus, so that letters typed into it are text,
-never inbox commands. Keys stamped before the first screen was shown are ignored (never applied to
-a mention the agent has not seen), and the status line says so.
+never inbox commands. Keys typed while the inbox starts (before the queue is on screen) are kept
+and done in order once it is, as keys typed ahead in any terminal program; the status line says
+how many there were (a click before the screen is shown lands on nothing and is dropped).
 """
 
 from __future__ import annotations
@@ -27,23 +28,25 @@ class KeyQueue:
     the first screen shows the queue."""
 
     ready_at: float | None
-    ignored_keys: int
+    early_keys: int
 
     def start_keys(self) -> None:
         self.ready_at = None
-        self.ignored_keys = 0
+        self.early_keys = 0  # keys typed before the queue was on screen (done once it is)
         self._typed: collections.deque[events.Key] = collections.deque()
         self._key_turn = 0  # which key is being handled (its effect settling)
         self._key_busy = False
         self._awaiting_input: Any = None  # a screen taking typing, not yet focused
 
     def keys_ready(self) -> None:
-        """The queue is on screen: keys count from now."""
+        """The queue is on screen: the keys typed meanwhile are done now, in order."""
         from textual._time import get_time  # (the clock Textual stamps events with)
 
         self.ready_at = get_time()
-        if self.ignored_keys:
-            self._say_ignored()
+        if self.early_keys:
+            n = self.early_keys
+            self.status(f"{n} key{'s' if n != 1 else ''} typed while the inbox started: done in order")
+            self.call_later(self._next_key)
 
     async def on_event(self, event: events.Event) -> None:
         """The agent's keys, in order, each once the previous one has settled.
@@ -51,14 +54,13 @@ class KeyQueue:
         Textual routes a key to the widget focused when it arrives, and a binding acts when the
         key has bubbled back up: keys typed faster than that (a paste of keys, a fast typist,
         keys typed while a screen opens) would go to a widget the previous key was about to
-        leave, or act on a mention the cursor was leaving. Keys stamped before the first screen
-        was shown are dropped (so is a click)."""
+        leave, or act on a mention the cursor was leaving. Keys that arrive before the first
+        screen is shown wait for it (`keys_ready`); a click then is dropped."""
         if isinstance(event, (events.Key, events.MouseDown, events.MouseUp)) and not event.is_forwarded:
-            if self.ready_at is None or event.time < self.ready_at:
+            if self.ready_at is None:
                 if isinstance(event, events.Key):
-                    self.ignored_keys += 1
-                    if self.ready_at is not None:
-                        self._say_ignored()
+                    self._typed.append(event)
+                    self.early_keys += 1
                 return
             if isinstance(event, events.Key):
                 self._typed.append(event)
@@ -68,7 +70,7 @@ class KeyQueue:
         await super().on_event(event)
 
     async def _next_key(self) -> None:
-        if self._key_busy or not self._typed or self._awaiting_input is not None:
+        if self._key_busy or not self._typed or self._awaiting_input is not None or self.ready_at is None:
             return
         event = self._typed.popleft()
         self._key_busy = True
@@ -118,7 +120,3 @@ class KeyQueue:
         if getattr(screen, "TAKES_INPUT", False):
             self.hold_input(screen)
         return super().push_screen(screen, *args, **kwargs)
-
-    def _say_ignored(self) -> None:
-        n = self.ignored_keys
-        self.status(f"{n} key{'s' if n != 1 else ''} typed before the queue was shown: ignored (nothing was done)", True)

@@ -442,6 +442,36 @@ def test_the_command_line_completes_each_argument_from_its_kind(isolated_home: p
     assert json.loads(sw("show", "twitter:100", "--json")[1])["assignee"] == "tom"
 
 
+def test_the_command_line_completes_saved_replies_that_fit_and_template_fills_one(isolated_home: pathlib.Path,
+                                                                                tmp_path: pathlib.Path) -> None:
+    setup_store(isolated_home, tmp_path)
+
+    async def go() -> None:
+        app = make_app()
+        async with app.run_test(size=(80, 24)) as pilot:
+            await until(pilot, lambda: app.current == "twitter:100")
+            for typed, completed in [("reply s", "reply sorry"), ("template t", "template thanks"),
+                                     ("private b", "private billing-dm")]:
+                await pilot.press("colon", *typed, "tab")
+                assert app.screen.query_one("Input").value == completed, typed
+                await pilot.press("escape")
+                await until(pilot, lambda: type(app.screen).__name__ == "InboxScreen")
+            await pilot.press("j", "colon", *"template s", "tab")  # the DM: public replies do not fit
+            assert app.screen.query_one("Input").value == "template s"
+            await pilot.press("escape")
+            await until(pilot, lambda: type(app.screen).__name__ == "InboxScreen")
+            await pilot.press("k", "colon", *"template sorry", "enter")
+            await until(pilot, lambda: type(app.screen).__name__ == "Composer")
+            area = app.screen.query_one("TextArea")
+            assert area.text.startswith("Hi @ann, I'm sorry") and app.focused is area
+            await pilot.press(*" Thanks.", "ctrl+s")
+            await until(pilot, lambda: type(app.screen).__name__ == "InboxScreen")
+            await idle(pilot, app)
+    run(go())
+    assert [r["text"] for r in lines(sw("outbox", "--all", "--json")[1])] == [
+        "Hi @ann, I'm sorry about this. Could you DM us your account number? priya Thanks."]
+
+
 # ---- 21: the header at 80 columns; the read view keeps the key bar; the composer's help -------------
 def test_at_80_columns_the_header_keeps_live_the_team_and_the_search(isolated_home: pathlib.Path, tmp_path: pathlib.Path) -> None:
     setup_store(isolated_home, tmp_path)

@@ -697,7 +697,8 @@ class InboxApp(KeyQueue, CommandLine, App):
             self.later(self.status, f"opened {safe(url)}")
 
     # ---- keys: acting -----------------------------------------------------------------------------
-    def action_reply(self, private: bool) -> None:
+    def action_reply(self, private: bool, template: str | None = None) -> None:
+        """The composer for the mention under the cursor (`template`: a saved reply filled in)."""
         from socialwatch.triage.composer import Composer
 
         m = self._need_current()
@@ -733,7 +734,7 @@ class InboxApp(KeyQueue, CommandLine, App):
             self.status("sending…")
             self.act(send, optimistic_leave=mid if reply.resolve else None)
 
-        self.push_screen(Composer(self.actions, mention, private=private), sent)
+        self.push_screen(Composer(self.actions, mention, private=private, template=template), sent)
 
     def drafting(self, on: bool) -> None:
         """The agent opened (or closed) the composer: a drafting mark for the team."""

@@ -21,7 +21,8 @@ COMMANDS = {
     "assign": "assign AGENT (none: unassign)", "claim": "claim the next unassigned mention", "tag": "tag TAG…",
     "untag": "untag TAG…", "note": "note TEXT", "escalate": "escalate TEAM REASON…", "snooze": "snooze 2h | 1d | TIME",
     "wake": "wake a snoozed mention", "resolve": "resolve", "ignore": "ignore", "reopen": "reopen",
-    "priority": "priority N | auto", "reply": "reply (public)", "private": "reply by private message",
+    "priority": "priority N | auto", "reply": "reply [SAVED-REPLY] (public)", "private": "private [SAVED-REPLY]: reply by private message",
+    "template": "template SAVED-REPLY: the composer with that saved reply filled in",
     "undo": "undo your last action", "view": "view mine|unassigned|open|pending|snoozed|team [NAME]",
     "filter": "filter OPTIONS: the options of `socialwatch triage` (--language cy --needs-response --intent question "
               "--angry --source S --tag T ...; no options: clear)",
@@ -71,7 +72,19 @@ class CommandLine:
             return ["auto"] if after == 0 else []
         if name == "filter":
             return self._filter_words(words[-1] if after else "")
+        if name in ("reply", "private", "template"):
+            return self._saved_reply_words() if after == 0 else []
         return []
+
+    def _saved_reply_words(self) -> list[str]:
+        """The saved replies that fit the mention under the cursor (its channel), best first."""
+        m = self.inbox.find(self.current) if self.current else None
+        if m is None:
+            return []
+        try:
+            return [t.name for t in self.actions.suggested(m)]
+        except SocialwatchError:
+            return []  # (a broken templates.toml is said when the composer opens)
 
     def _filter_words(self, previous: str) -> list[str]:
         """After `:filter`: the option names, or the values the option before takes."""
@@ -104,7 +117,7 @@ class CommandLine:
         rest = " ".join(args)
         mid = self.current
         needs_mention = name in ("assign", "tag", "untag", "note", "escalate", "snooze", "wake", "resolve", "ignore",
-                                 "reopen", "priority", "reply", "private")
+                                 "reopen", "priority", "reply", "private", "template")
         if needs_mention and not mid:
             self.status("no mention selected", True)
             return
@@ -144,8 +157,11 @@ class CommandLine:
             self.act(lambda: self.actions.reopen(mid))
         elif name == "priority":
             self.act(lambda: self.actions.priority(mid, rest))
-        elif name in ("reply", "private"):
-            self.action_reply(name == "private")
+        elif name in ("reply", "private", "template"):
+            if name == "template" and not args:
+                self.status("template SAVED-REPLY (tab completes)", True)
+                return
+            self.action_reply(name == "private", args[0] if args else None)
         elif name == "undo":
             self.action_undo()
         elif name == "view":

@@ -89,8 +89,10 @@ class Composer(ModalScreen[Reply | None]):
         Binding("escape", "close", "close", priority=True),
     ]
 
-    def __init__(self, actions: Any, mention: dict, private: bool = False) -> None:
+    def __init__(self, actions: Any, mention: dict, private: bool = False, template: str | None = None) -> None:
+        """`template`: the name of a saved reply to fill in at once (`:template NAME`)."""
         super().__init__()
+        self.start_template = template
         self.actions = actions
         self.mention = mention
         self.dm = mention.get("kind") == "dm"
@@ -127,6 +129,13 @@ class Composer(ModalScreen[Reply | None]):
         # Always the reply text, draft or not, so the same keys do the same thing (ctrl+t: saved replies).
         area.focus()
         self._refresh()
+        if self.start_template:
+            chosen = [t for t in self.all_templates if t.name.casefold() == self.start_template.casefold()]
+            if chosen:
+                self._use(chosen[0])
+            else:
+                self.notify(f"no saved reply {safe(self.start_template)} fits this mention (ctrl+t lists those that do)",
+                            severity="error", timeout=8)
         input_ready(self)
 
     # ---- saved replies ------------------------------------------------------------------------

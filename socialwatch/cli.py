@@ -17,6 +17,7 @@ import click
 
 from socialwatch import __version__
 from socialwatch.errors import SocialwatchError
+from socialwatch.filter_options import queue_filters  # (shared with the inbox's :filter)
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -200,38 +201,6 @@ def _send_surveys(app: Any) -> None:
 
 
 # ---- triage -------------------------------------------------------------------------------------
-def _language_codes(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> tuple[str, ...]:
-    """--language takes language codes: a name or a typo would silently match nothing."""
-    from socialwatch.scoring.langnames import code_hint, is_code
-
-    for value in values:
-        if not is_code(value):
-            raise click.BadParameter(f"{value!r} is not a language code: {code_hint(value)}")
-    return values
-
-
-def queue_filters(f: Any) -> Any:
-    """The filter options shared by triage, export and the bulk commands."""
-    options = [
-        click.option("--source", "-s", "source", multiple=True, metavar="NAME", help="Only this source (repeatable)."),
-        click.option("--status", multiple=True, type=click.Choice(["new", "open", "pending", "resolved", "ignored"]), help="Only this status (repeatable)."),
-        click.option("--min-priority", type=click.IntRange(0, 100), help="Only mentions with at least this priority."),
-        click.option("--angry", is_flag=True, help="Only angry mentions."),
-        click.option("--viral", is_flag=True, help="Only viral mentions."),
-        click.option("--needs-response", is_flag=True, help="Only mentions that need a response."),
-        click.option("--intent", multiple=True, type=click.Choice(["complaint", "question", "request", "feedback", "praise", "other"]),
-                     help="Only this intent (repeatable)."),
-        click.option("--language", multiple=True, metavar="CODE", callback=_language_codes,
-                     help="Only this language, e.g. cy (repeatable)."),
-        click.option("--assignee", metavar="AGENT", help="Only mentions assigned to AGENT ('none' for unassigned)."),
-        click.option("--tag", "tags", multiple=True, metavar="TAG", help="Only mentions with this tag."),
-        click.option("--match", "text", metavar="TEXT", help="Only mentions whose text contains TEXT."),
-    ]
-    for option in reversed(options):
-        f = option(f)
-    return f
-
-
 @cli.command()
 @queue_filters
 @click.option("--limit", "-n", type=click.IntRange(min=1), default=None, help="Show at most N mentions.")
@@ -530,7 +499,7 @@ def draft(state: State, mention_id: str, template: str | None, text: str | None,
         m["draft"] = saved
 
     workflow.change(app, mention_id, "draft", apply)
-    problem = textlimits.check(mention.get("platform") or "", text)
+    problem = textlimits.check(mention.get("platform") or "", text, visibility=visibility)
     click.echo(f"Draft saved on {mention_id} ({visibility})" + (f"; note: {problem}" if problem else ""), err=True)
 
 

@@ -149,7 +149,8 @@ def send(app: App, mention_id: str, text: str, *, visibility: str | None = None,
     # configuration problem never leaves a record stuck in `sending`.
     target = mention if mention is not None and mention.get("id") == mention_id else store.get(mention_id)
     responder = build_responder(app, responder_name(app, target))
-    problem = responder.length_problem(target, text)
+    # (counted for the channel it will go through: an X DM takes 10,000 characters, a post 280)
+    problem = responder.length_problem_for(target, text, choose_visibility(target, visibility, suggested).value)
     if problem:
         responder.close()
         raise UsageError(problem)

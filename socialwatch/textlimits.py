@@ -4,6 +4,11 @@ X counts "weighted" characters (twitter-text v3): most Latin, Greek, Cyrillic an
 punctuation weigh 1, everything else (CJK, emoji) weighs 2, and every URL counts as 23
 whatever its length; the limit is 280. Reddit allows 10,000 characters in a comment, Bluesky
 300 graphemes, Mastodon 500 characters by default (an instance may allow more).
+
+Private messages have limits of their own where the platform has a separate channel for them:
+an X direct message takes 10,000 characters (counted plainly: no URL or wide-character weights),
+a Reddit private message 10,000, a Bluesky chat message 1,000 graphemes. A Mastodon private
+reply is a status with `direct` visibility: the status limit applies.
 """
 
 from __future__ import annotations
@@ -17,6 +22,8 @@ X_URL_WEIGHT = 23
 _LIGHT = ((0, 4351), (8192, 8205), (8208, 8223), (8242, 8247))
 
 LIMITS = {"twitter": 280, "reddit": 10_000, "bluesky": 300, "mastodon": 500}
+#: Private messages, where they differ from public replies (see the module docstring).
+PRIVATE_LIMITS = {"twitter": 10_000, "reddit": 10_000, "bluesky": 1_000}
 
 
 def x_weighted_length(text: str) -> int:
@@ -55,8 +62,18 @@ def graphemes(text: str) -> int:
     return count
 
 
-def measure(platform: str, text: str, limit: int | None = None) -> tuple[int, int | None]:
-    """(length as the platform counts it, its limit or None when there is none)."""
+def private_channel(platform: str, visibility: str | None) -> bool:
+    """Whether a reply with `visibility` goes through the platform's private-message channel,
+    whose limit and counting differ from a public reply's."""
+    return visibility == "private" and platform in PRIVATE_LIMITS
+
+
+def measure(platform: str, text: str, limit: int | None = None, visibility: str | None = None) -> tuple[int, int | None]:
+    """(length as the platform counts it, its limit or None when there is none), for a public
+    reply, or for a private message with `visibility="private"`."""
+    if private_channel(platform, visibility):
+        length = graphemes(text) if platform == "bluesky" else len(unicodedata.normalize("NFC", text))
+        return length, limit or PRIVATE_LIMITS[platform]
     if platform == "twitter":
         return x_weighted_length(text), limit or LIMITS["twitter"]
     if platform == "bluesky":
@@ -64,10 +81,13 @@ def measure(platform: str, text: str, limit: int | None = None) -> tuple[int, in
     return len(text), limit or LIMITS.get(platform)
 
 
-def check(platform: str, text: str, limit: int | None = None) -> str | None:
+def check(platform: str, text: str, limit: int | None = None, visibility: str | None = None) -> str | None:
     """A message saying by how much `text` is over the platform's limit, or None if it fits."""
-    length, cap = measure(platform, text, limit)
+    length, cap = measure(platform, text, limit, visibility)
     if cap is None or length <= cap:
         return None
-    unit = {"twitter": "weighted characters", "bluesky": "graphemes"}.get(platform, "characters")
-    return f"the reply is {length - cap} {unit} over the {platform} limit ({length}/{cap})"
+    private = private_channel(platform, visibility)
+    unit = {"twitter": "characters" if private else "weighted characters", "bluesky": "graphemes"}.get(platform,
+                                                                                                      "characters")
+    what = f"{platform} private-message" if private else platform
+    return f"the reply is {length - cap} {unit} over the {what} limit ({length}/{cap})"

@@ -20,7 +20,7 @@ def test_common_path_read_reply_with_a_saved_reply_send_and_resolve_next(isolate
             assert "WORST service ever" in screen_text(app)
             await pilot.press("r")  # reply: the composer, with the saved replies that suit it first
             await until(pilot, lambda: type(app.screen).__name__ == "Composer")
-            await pilot.press("enter")  # the highlighted saved reply: "sorry" (tags angry)
+            await pilot.press("ctrl+t", "enter")  # the saved replies; the highlighted one: "sorry" (tags angry)
             await pilot.press("ctrl+r")  # send and resolve
             await until(pilot, lambda: app.current == "twitter:200", what="the next mention")
             await idle(pilot, app)
@@ -82,9 +82,13 @@ def test_keys_move_switch_views_search_filter_help_and_command_line(isolated_hom
             await pilot.press("escape")
             await until(pilot, lambda: type(app.screen).__name__ == "InboxScreen")
             await pilot.press("enter")  # read: the conversation full screen at 80 columns
-            assert app.screen.maximized is not None
+            await pilot.pause(0.1)
+            shown = screen_text(app).splitlines()
+            assert app.reading_full and not app.table.display and app.focused is app.pane
+            assert app.pane.region.height == 24 - 2  # all but the view bar and the key bar
+            assert shown[0].startswith("1:Mine") and "esc back" in shown[-1]  # neither is hidden
             await pilot.press("escape")
-            assert app.screen.maximized is None
+            assert not app.reading_full and app.table.display and app.focused is app.table
             await pilot.press("q")
         assert app._exit  # q quits
     run(go())
@@ -170,7 +174,7 @@ def test_a_dm_is_answered_privately_unless_the_agent_switches_and_confirms(isola
             composer = app.screen
             assert composer.visibility == "private" and "PRIVATE MESSAGE" in screen_text(app)
             assert [t.name for t in composer.shown] == ["billing-dm"]  # only replies written to be private
-            await pilot.press("enter")
+            await pilot.press("ctrl+t", "enter")
             assert composer.visibility == "private"
             await pilot.press("ctrl+p")  # switch to public: asks first
             await until(pilot, lambda: type(app.screen).__name__ == "Confirm")
@@ -181,11 +185,15 @@ def test_a_dm_is_answered_privately_unless_the_agent_switches_and_confirms(isola
             await until(pilot, lambda: type(app.screen).__name__ == "InboxScreen")
             await idle(pilot, app)
             assert "sent private reply" in app.status_text
+            # answered: the case waits on the customer, in the pending view, not in the work views
+            await until(pilot, lambda: "twitter:200" not in app.table.ids, what="the answered DM to leave Open")
+            await pilot.press("4")
+            await until(pilot, lambda: app.current == "twitter:200", what="the DM in the pending view")
             # a second reply, switched to public and confirmed: the library gets the confirmation
             await pilot.press("r")
             await until(pilot, lambda: type(app.screen).__name__ == "Composer")
             composer = app.screen
-            await pilot.press("tab", *"Public answer, as you asked.", "ctrl+p")
+            await pilot.press(*"Public answer, as you asked.", "ctrl+p")  # (the composer opens in the reply text)
             await until(pilot, lambda: type(app.screen).__name__ == "Confirm")
             await pilot.press("y")
             await until(pilot, lambda: app.screen is composer)
@@ -227,14 +235,19 @@ def test_live_updates_and_collisions_from_another_process(isolated_home: pathlib
             other("reply", "twitter:300", "--text", "Hi, go to My Account > Plan.", "-y")  # on the mention on screen
             await until(pilot, lambda: (app.inbox.find("twitter:300") or {}).get("status") == "pending", what="tom's reply")
             await until(pilot, lambda: any("tom replied" in n.message for n in app._notifications), what="a heads-up")
+            # answered: it waits on the customer, in the pending view (the work views list what awaits us)
+            assert "twitter:300" not in app.table.ids and app.focused is app.table
+            await pilot.press("4")
+            await until(pilot, lambda: app.current == "twitter:300", what="the answered mention in the pending view")
             await until(pilot, lambda: app.conv is not None and any(r.get("agent") == "tom" for r in app.conv.replies),
                         what="tom's reply in the conversation")
-            assert app.current == "twitter:300"
+            await pilot.press("3", "G")  # back to all open, on its last mention
+            place = app.current
             other("import", str(write_jsonl(tmp_path / "new.jsonl", [
                 {"id": "twitter:400", "text": "FURIOUS!!! charged 3 times, cancel everything, lawyer",
                  "author": {"handle": "dee"}}])))
             await until(pilot, lambda: "twitter:400" in app.table.ids, what="the new mention")
-            assert app.current == "twitter:300"
+            assert app.current == place  # the place kept
             # tom opens the DM in his own inbox process: priya, moving there, sees it
             from socialwatch import presence
             from socialwatch.app import App
@@ -327,7 +340,7 @@ def test_a_failed_or_unknown_send_is_visible_on_the_mention(isolated_home: pathl
         app = make_app()
         async with app.run_test(size=(80, 24)) as pilot:
             await until(pilot, lambda: app.current == "twitter:100")
-            await pilot.press("j", "j", "r", "tab", *"Go to My Account.", "ctrl+s")
+            await pilot.press("j", "j", "r", *"Go to My Account.", "ctrl+s")
             await until(pilot, lambda: type(app.screen).__name__ == "InboxScreen")
             await idle(pilot, app)
             assert "unknown" in app.status_text
@@ -348,7 +361,7 @@ def test_the_composer_counts_against_the_platform_limit_and_refuses_too_long(iso
         app = make_app()
         async with app.run_test(size=(80, 24)) as pilot:
             await until(pilot, lambda: app.current == "twitter:100")
-            await pilot.press("r", "tab", *("x" * 30))
+            await pilot.press("r", *("x" * 30))
             assert " 30/280 " in screen_text(app)
             app.screen.query_one("TextArea").load_text("y" * 290)
             await pilot.pause(0.1)

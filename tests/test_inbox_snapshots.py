@@ -44,7 +44,7 @@ def test_composer_with_a_saved_reply(inbox, snap_compare) -> None:
         await _loaded(pilot)
         await pilot.press("r")
         await until(pilot, lambda: type(pilot.app.screen).__name__ == "Composer")
-        await pilot.press("enter")
+        await pilot.press("ctrl+t", "enter")
         await pilot.pause(0.2)
 
     assert snap_compare(inbox, terminal_size=(80, 24), run_before=compose)

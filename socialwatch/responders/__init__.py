@@ -100,6 +100,17 @@ class Responder:
 
         return textlimits.check(mention.get("platform") or "", text)
 
+    def length_problem_for(self, mention: dict, text: str, visibility: str) -> str | None:
+        """`length_problem` for a reply with `visibility`: a private message on a platform whose
+        private channel has a limit of its own (an X DM: 10,000 characters) is counted against
+        that limit; anything else as `length_problem` (which a responder may override)."""
+        from socialwatch import textlimits
+
+        platform = mention.get("platform") or ""
+        if textlimits.private_channel(platform, visibility):
+            return textlimits.check(platform, text, visibility=visibility)
+        return self.length_problem(mention, text)
+
     def find_reply(self, mention: dict, record: dict) -> SendResult | None:
         """An earlier attempt (the outbox `record`) that went through, or None if it did not.
 

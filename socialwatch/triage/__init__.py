@@ -3,10 +3,13 @@
     inbox.py    what the screen shows, without Textual: views, rows, the conversation
     actions.py  what the keys do, on top of the workflow library (the CLI's functions), with undo
     live.py     changes by the team (LISTEN/NOTIFY or the store's files), in a worker thread
-    widgets.py  the queue table, the conversation pane, the composer and the small screens
+    widgets.py  the view and filter bars, the queue table, the conversation pane, the small screens
+    composer.py the reply editor
+    keys.py     the agent's keys, one after the other (typing into a prompt is text)
+    commands.py the `:` command line and its completion
     app.py      the Textual application that puts them together
 
-Textual is imported only by `widgets` and `app`, which only `run_inbox` loads: `triage --json`,
+Textual is imported only by the screens' modules, which only `run_inbox` loads: `triage --json`,
 `show` and `--help` never pay for it.
 """
 

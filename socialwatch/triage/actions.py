@@ -145,9 +145,11 @@ class Actions:
     def fill(self, template: templates.Template, mention: dict) -> str:
         return templates.fill(template, templates.values_for(mention, self.agent, self.app.config.brand))
 
-    def count(self, mention: dict, text: str) -> tuple[int, int | None]:
-        """The reply's length as the mention's platform counts it, and the limit."""
-        return textlimits.measure(mention.get("platform") or "", text)
+    def count(self, mention: dict, text: str, visibility: str = "public") -> tuple[int, int | None]:
+        """The reply's length as the mention's platform counts it for the channel it goes
+        through (a public reply, or a private message: an X DM takes 10,000 characters), and
+        the limit."""
+        return textlimits.measure(mention.get("platform") or "", text, visibility=visibility)
 
     def send(self, mention: dict, text: str, visibility: str, resolve: bool = False, template: str | None = None,
              public_dm_confirmed: bool = False) -> Done:

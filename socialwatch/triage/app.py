@@ -5,17 +5,21 @@ first screen; afterwards a worker thread follows the team's changes (`live.Feed`
 the queue, another reads the conversation of the mention under the cursor, and the agent's
 actions run one at a time on an action thread (store writes, the outbox's platform call). The
 screen keeps the cursor on the same mention (by id) through every refresh, and never takes
-the focus from what the agent is doing.
+the focus from what the agent is doing. Every `CLOCK_EVERY` seconds the queue is redrawn as of
+the clock (ages, SLA countdowns, the waiting factor's priorities and order, snoozes that came
+due), the cursor and focus where they were.
+
+Keys are handled one after the other (`keys.KeyQueue`); the `:` command line is
+`commands.CommandLine`.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
 import contextlib
-import shlex
 import threading
 from collections.abc import Callable, Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from rich.text import Text
@@ -27,54 +31,61 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
-from socialwatch import model
+from socialwatch import filter_options, model
 from socialwatch.errors import SocialwatchError
 from socialwatch.render import safe
 from socialwatch.triage import inbox as ib
 from socialwatch.triage import live
-from socialwatch.triage.actions import Actions, Done
-from socialwatch.triage.widgets import ConversationPane, HelpScreen, Prompt, QueueTable, ViewBar, conversation_view
+from socialwatch.triage.actions import Actions, Done, parse_when
+from socialwatch.triage.commands import COMMANDS, SNOOZE_WORDS, CommandLine
+from socialwatch.triage.keys import KeyQueue
+from socialwatch.triage.widgets import (
+    ConversationPane,
+    FilterBar,
+    HelpScreen,
+    Prompt,
+    QueueTable,
+    ViewBar,
+    conversation_view,
+)
 
 #: How often the inbox refreshes this agent's presence mark and looks at others' (seconds).
 PRESENCE_EVERY = 3.0
 
+#: How often the queue is redrawn as of the clock: ages, SLA countdowns, live priorities and
+#: order, snoozes that came due (seconds).
+CLOCK_EVERY = 30.0
+
 #: At least this many columns: the queue and the conversation side by side; fewer: stacked.
 SIDE_BY_SIDE = 120
+
+#: The key bar (status line) while reading a conversation full screen.
+READ_KEYS = "esc back · J/K scroll · j/k next/previous · r reply · d done · a assign · ? help"
 
 KEYS = [
     ("j / k, ↓ / ↑", "next / previous mention (the conversation follows)"),
     ("g / G", "first / last mention"),
     ("enter", "read: the conversation full screen (narrow terminals) or focused (esc: back)"),
     ("J / K, pgdn / pgup", "scroll the conversation"),
-    ("1-6, tab / shift+tab", "views: mine, unassigned, all open, pending, by team (again: next team), snoozed"),
-    ("/", "search the queue (text, author, id, tags); esc clears"),
+    ("1-6, tab / shift+tab", "views: mine, unassigned, all open (new and open: what awaits us), pending (waiting "
+                             "on the customer), by team (again: next team), snoozed"),
+    ("/", "search the queue (text, @author, id, tags); esc clears"),
     (":", "command line (:help lists the commands)"),
     ("r / R", "reply in public / by private message (a DM is always answered privately unless you switch)"),
     ("n", "add an internal note"),
     ("t", "tag (t then -tag removes one)"),
     ("a", "assign: enter for yourself, or a colleague (tab completes)"),
     ("e", "escalate to a team, with a reason"),
-    ("c", "claim the next unassigned mention (atomic)"),
+    ("c", "claim the next unassigned mention awaiting an answer (atomic)"),
     ("d", "done: resolve (the cursor moves to the next mention)"),
     ("i", "ignore (needs no answer)"),
     ("s", "snooze: for 2h, 1d, or until a time; back in the queue when due"),
     ("u", "undo your last action (unless someone changed it since)"),
     ("o", "open the mention on its platform in the browser"),
-    ("ctrl+l", "re-read the queue now"),
+    ("ctrl+l", "re-read the queue now (it follows the team live, and the clock every 30 s)"),
     ("?", "this help"),
     ("q", "quit"),
 ]
-
-COMMANDS = {
-    "assign": "assign AGENT (none: unassign)", "claim": "claim the next unassigned mention", "tag": "tag TAG…",
-    "untag": "untag TAG…", "note": "note TEXT", "escalate": "escalate TEAM REASON…", "snooze": "snooze 2h | 1d | TIME",
-    "wake": "wake a snoozed mention", "resolve": "resolve", "ignore": "ignore", "reopen": "reopen",
-    "priority": "priority N | auto", "reply": "reply (public)", "private": "reply by private message",
-    "undo": "undo your last action", "view": "view mine|unassigned|open|pending|snoozed|team [NAME]",
-    "filter": "filter --angry --viral --source S --tag T --min-priority N --status S --assignee A (no args: clear)",
-    "search": "search TEXT", "clear": "clear the search and filters", "refresh": "re-read the queue",
-    "help": "the keys", "quit": "quit",
-}
 
 FLAG_LEGEND = ("Flags: A angry · V viral · D direct message · R a risk · ! a reply failed or has an unknown outcome · "
                "~ a reply is being sent · d a saved draft · +N the customer's follow-ups. "
@@ -102,6 +113,8 @@ class InboxScreen(Screen):
     #main ConversationPane { width: 2fr; }
     #main.stacked QueueTable { width: 1fr; height: 2fr; }
     #main.stacked ConversationPane { width: 1fr; height: 3fr; border-left: none; border-top: hkey $foreground 30%; }
+    #main.reading QueueTable { display: none; }
+    #main.reading ConversationPane { width: 1fr; height: 1fr; border-left: none; border-top: none; }
     #status { height: 1; background: $panel; }
     """
 
@@ -138,6 +151,7 @@ class InboxScreen(Screen):
 
     def compose(self) -> ComposeResult:
         yield ViewBar(self.app.pick_view, id="views")  # type: ignore[attr-defined]
+        yield FilterBar(id="filters")
         with Container(id="main"):
             yield QueueTable(id="queue")
             yield ConversationPane(id="conversation")
@@ -150,7 +164,7 @@ class InboxScreen(Screen):
         self.app.relayout()  # type: ignore[attr-defined]
 
 
-class InboxApp(App):
+class InboxApp(KeyQueue, CommandLine, App):
     """`socialwatch triage` on a terminal (see the module docstring)."""
 
     TITLE = "socialwatch inbox"
@@ -174,6 +188,10 @@ class InboxApp(App):
         self.busy = 0
         self.tracker: Any = None
         self.cache: dict[str, ib.Conversation] = {}  # conversations read (ahead), by mention id
+        self.drafts: dict[str, dict] = {}  # drafts this agent closed the composer on, by mention id
+        self.clock_every = CLOCK_EVERY
+        self.reading_full = False  # the conversation full screen (narrow terminals)
+        self.start_keys()  # keys: ignored until the first screen is shown; then one after the other
         self.inbox.load()  # before the first screen, so that it shows the queue at once
 
     # ---- set-up -------------------------------------------------------------------------------
@@ -192,14 +210,16 @@ class InboxApp(App):
         self.theme = "ansi-dark"
 
     def start(self) -> None:
-        """The inbox screen is up: show the queue, follow the team."""
+        """The inbox screen is up: show the queue, follow the team and the clock."""
         self.relayout()
         self.fill(keep=None)
         self.table.focus()
         if self.live_updates:
             self.follow_team()
             self.set_interval(PRESENCE_EVERY, self.tick_presence)
+        self.set_interval(self.clock_every, self.tick_clock)
         self.status("? help · r reply · d done · a assign · n note · / search · q quit")
+        self.keys_ready()
 
     def relayout(self) -> None:
         try:
@@ -207,6 +227,9 @@ class InboxApp(App):
         except Exception:  # noqa: BLE001 - not the inbox screen
             return
         main.set_class(self.size.width < SIDE_BY_SIDE, "stacked")
+        if self.reading_full and self.size.width >= SIDE_BY_SIDE:
+            self._stop_reading()  # wide again: the queue and the conversation side by side
+        self.show_views()
 
     @property
     def table(self) -> QueueTable:
@@ -236,29 +259,53 @@ class InboxApp(App):
             yield store
 
     # ---- the queue ----------------------------------------------------------------------------
-    def fill(self, keep: str | None, fallback: int | None = None) -> None:
-        """Show the current view, the cursor on `keep` (by id) when it is still there."""
+    def fill(self, keep: str | None, fallback: int | None = None, conversation: bool = True) -> None:
+        """Show the current view, the cursor on `keep` (by id) when it is still there.
+        `conversation=False`: the conversation pane is redrawn in place (not scrolled home)
+        unless the cursor moved to another mention."""
         table = self.table
         index = table.cursor_row if fallback is None else fallback
         rows = self.inbox.rows()
+        before = self.current
         self.current = table.fill(rows, keep, index)
         self.show_views()
-        self.load_conversation()
+        if conversation or self.current != before or self.conv is None:
+            self.load_conversation()
+        else:
+            self.show_conversation(self.conv, home=False)
 
     def show_views(self) -> None:
-        state = self.live_state
-        extra = []
-        if self.inbox.query:
-            extra.append(f"/{ib.short(self.inbox.query, 20)}")
-        if _filters_text(self.inbox.extra):
-            extra.append(_filters_text(self.inbox.extra))
-        label = " ".join(extra + [f"{self.sw.agent} · {state}"])
-        self.get_screen_inbox().query_one(ViewBar).show(self.inbox.view, self.inbox.counts(), self.inbox.team, safe(label))
+        """The view bar (views, counts, who, live) and the filter bar (search and filters)."""
+        try:
+            screen = self.get_screen_inbox()
+            bar = screen.query_one(ViewBar)
+            filters = screen.query_one(FilterBar)
+        except Exception:  # noqa: BLE001 - not mounted yet, or quitting
+            return
+        bar.show(self.inbox.view, self.inbox.counts(), self.inbox.team, safe(self.sw.agent), self.live_state,
+                 bar.size.width or self.size.width)
+        started, typed = self.inbox.filters_text()
+        filters.show(safe(started), safe(typed), ib.short(self.inbox.query, 40) if self.inbox.query else "")
+
+    def tick_clock(self) -> None:
+        """Every `clock_every` seconds: the queue as of now (ages, SLA, priorities and order,
+        snoozes come due), the cursor on its mention, the focus and any open prompt untouched;
+        without live updates (or offline), the store is read again as well."""
+        if self._quitting:
+            return
+        self.inbox.rerank()
+        self.fill(keep=self.current, conversation=False)
+        if self.live_state != "live":
+            self.reload()
 
     def pick_view(self, key: str) -> None:
         self.action_view(key)
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self._follow_cursor()
+
+    def _follow_cursor(self) -> None:
+        """The mention under the cursor is the one the keys act on, from the moment it moves."""
         new = self.table.current
         if new != self.current:
             self.current = new
@@ -452,18 +499,19 @@ class InboxApp(App):
 
         `optimistic_leave`: the mention leaves this agent's queue (resolve, ignore, snooze, send
         and resolve): the cursor moves to the next one at once, before the store answers."""
+        back: tuple[list[dict], str | None] | None = None
         if optimistic_leave:
-            self._leave(optimistic_leave)
+            back = (self._leave(optimistic_leave), self.current)
         self.busy += 1
 
         def job() -> None:
             try:
                 done = what()
             except SocialwatchError as exc:
-                self.later(self._action_failed, str(exc))
+                self.later(self._action_failed, str(exc), back)
                 return
             except Exception as exc:  # noqa: BLE001 - never lose the screen over a bug: say it
-                self.later(self._action_failed, f"unexpected {type(exc).__name__}: {exc}")
+                self.later(self._action_failed, f"unexpected {type(exc).__name__}: {exc}", back)
                 return
             self.later(self._action_done, done)
 
@@ -471,14 +519,17 @@ class InboxApp(App):
         # holds the interpreter for a while on a big TinyDB store) begins
         self.call_after_refresh(self._executor.submit, job)
 
-    def _leave(self, mention_id: str) -> None:
+    def _leave(self, mention_id: str) -> list[dict]:
+        """The mention leaves the queue on screen at once; returns it (to put back on failure)."""
         table = self.table
         index = table.cursor_row
+        gone = [m for m in self.inbox.mentions if m["id"] == mention_id]
         self.inbox.mentions = [m for m in self.inbox.mentions if m["id"] != mention_id]
         rows = self.inbox.rows()
         self.current = table.fill(rows, None, index)
         self.show_views()
         self.load_conversation()
+        return gone
 
     def _action_done(self, done: Done) -> None:
         self.busy -= 1
@@ -506,8 +557,19 @@ class InboxApp(App):
                 break
         self.refresh_queue()
 
-    def _action_failed(self, message: str) -> None:
+    def _action_failed(self, message: str, back: tuple[list[dict], str | None] | None = None) -> None:
+        """An action failed: say so; a mention it had taken off the screen comes back, and the
+        cursor with it unless the agent has moved on since (a failed action never moves it)."""
         self.busy -= 1
+        if back is not None:
+            gone, moved_to = back
+            known = {m["id"] for m in self.inbox.mentions}
+            returned = [m for m in gone if m["id"] not in known]
+            if returned:
+                self.inbox.mentions.extend(returned)
+                self.inbox.rerank()
+                keep = returned[0]["id"] if self.current == moved_to else self.current
+                self.fill(keep=keep)
         self.status(message, True)
         self.reload()
 
@@ -522,13 +584,14 @@ class InboxApp(App):
             self.bell()
 
     def _need_current(self) -> dict | None:
+        self._follow_cursor()
         if not self.current:
             self.status("no mention selected", True)
             return None
         return self.inbox.find(self.current) or (self.conv.mention if self.conv else None)
 
     def ask(self, label: str, then: Callable[[str], None], value: str = "", hint: str = "",
-            words: Callable[[], list[str]] | None = None) -> None:
+            words: Callable[[str], list[str]] | None = None) -> None:
         def answered(text: str | None) -> None:
             if text is not None:
                 then(text)
@@ -540,37 +603,48 @@ class InboxApp(App):
         table = self.table
         if table.row_count:
             table.move_cursor(row=max(0, min(table.row_count - 1, table.cursor_row + step)), animate=False)
+            self._follow_cursor()
 
     def action_jump(self, where: int) -> None:
         table = self.table
         if table.row_count:
             table.move_cursor(row=0 if where == 0 else table.row_count - 1, animate=False)
+            self._follow_cursor()
 
     def action_scroll_conversation(self, direction: int) -> None:
         pane = self.pane
         (pane.scroll_page_down if direction > 0 else pane.scroll_page_up)(animate=False)
 
     def action_read(self) -> None:
-        screen = self.get_screen_inbox()
-        if self.size.width < SIDE_BY_SIDE:
-            if screen.maximized is None:
-                screen.maximize(self.pane, container=False)
+        """Read the conversation: full screen on a narrow terminal (the view bar and the key
+        bar stay), focused beside the queue on a wide one."""
+        if self.size.width < SIDE_BY_SIDE and not self.reading_full:
+            self.reading_full = True
+            self.get_screen_inbox().query_one("#main").add_class("reading")
+            self._status_before_reading = self.status_text
+            self.status(READ_KEYS)
         self.pane.focus()
 
+    def _stop_reading(self) -> None:
+        self.reading_full = False
+        self.get_screen_inbox().query_one("#main").remove_class("reading")
+        if self.status_text == READ_KEYS:
+            self.status(getattr(self, "_status_before_reading", ""))
+        self.table.focus()
+
     def action_back(self) -> None:
-        screen = self.get_screen_inbox()
-        if screen.maximized is not None:
-            screen.minimize()
-            self.table.focus()
+        if self.reading_full:
+            self._stop_reading()
             return
         if self.focused is self.pane:
             self.table.focus()
             return
-        if self.inbox.query or _filters_text(self.inbox.extra):
+        if self.inbox.query or filter_options.words(self.inbox.extra):
             self.inbox.query = ""
             self.inbox.extra = type(self.inbox.extra)()
             self.refresh_queue()
-            self.status("search and filters cleared")
+            self.status("search and :filter cleared" + (" (the filters triage was started with stay)"
+                                                        if filter_options.words(self.inbox.base) else ""))
 
     def action_view(self, key: str) -> None:
         if key == "team" and self.inbox.view == "team":
@@ -594,7 +668,10 @@ class InboxApp(App):
         self.ask("search the queue: text, @author, id, tag (empty: clear)", search, self.inbox.query)
 
     def action_help(self) -> None:
-        self.push_screen(HelpScreen("Inbox keys", KEYS, FLAG_LEGEND + "\nCommands (:): " + ", ".join(COMMANDS)))
+        self.push_screen(HelpScreen("Inbox keys", KEYS, FLAG_LEGEND + "\nCommands (:): " + ", ".join(COMMANDS)
+                                    + "\nViews: the work views (mine, unassigned, open, team) list new and open cases, "
+                                      "what awaits us; pending cases wait on the customer in their own view and come "
+                                      "back when the customer writes."))
 
     def action_refresh(self) -> None:
         self.reload()
@@ -620,13 +697,17 @@ class InboxApp(App):
             self.later(self.status, f"opened {safe(url)}")
 
     # ---- keys: acting -----------------------------------------------------------------------------
-    def action_reply(self, private: bool) -> None:
+    def action_reply(self, private: bool, template: str | None = None) -> None:
+        """The composer for the mention under the cursor (`template`: a saved reply filled in)."""
         from socialwatch.triage.composer import Composer
 
         m = self._need_current()
         if not m:
             return
         mention = self.conv.mention if self.conv and self.conv.mention["id"] == m["id"] else m
+        kept = self.drafts.get(mention["id"])
+        if kept is not None:  # closed moments ago: the store may not have it yet
+            mention = {**mention, "draft": {**(mention.get("draft") or {}), **kept}}
         self.drafting(True)
 
         def sent(reply: Any) -> None:
@@ -635,6 +716,7 @@ class InboxApp(App):
                 return
             mid = mention["id"]
             if reply.draft:
+                self.drafts[mid] = {"agent": self.sw.agent, "text": reply.text, "visibility": reply.visibility}
                 self.act(lambda: self.actions.save_draft(mid, reply.text, reply.visibility, reply.template))
                 return
 
@@ -648,10 +730,11 @@ class InboxApp(App):
                         raise SocialwatchError(f"not sent: {exc} (your text is kept as a draft)") from None
                     raise
 
+            self.drafts.pop(mid, None)  # (a send that fails keeps the text as a draft in the store)
             self.status("sending…")
             self.act(send, optimistic_leave=mid if reply.resolve else None)
 
-        self.push_screen(Composer(self.actions, mention, private=private), sent)
+        self.push_screen(Composer(self.actions, mention, private=private, template=template), sent)
 
     def drafting(self, on: bool) -> None:
         """The agent opened (or closed) the composer: a drafting mark for the team."""
@@ -691,7 +774,7 @@ class InboxApp(App):
             if add or remove:
                 self.act(both)
 
-        self.ask("tags to add (-tag removes)", tag, words=self._tag_words)
+        self.ask("tags to add (-tag removes)", tag, words=lambda _: self._tag_words())
 
     def _tag_words(self) -> list[str]:
         found = {t for m in self.inbox.mentions for t in (m.get("tags") or [])}
@@ -711,7 +794,7 @@ class InboxApp(App):
                 self.act(lambda: self.actions.assign(mid, who))
 
         self.ask(f"assign to (enter: you, {self.sw.agent}; none: unassign; tab completes)", assign,
-                 words=self.inbox.agents)
+                 words=lambda _: self.inbox.agents())
 
     def action_escalate(self) -> None:
         m = self._need_current()
@@ -725,10 +808,10 @@ class InboxApp(App):
             self.ask(f"why escalate to {team.strip()}?",
                      lambda reason: self.act(lambda: self.actions.escalate(mid, team, reason)))
 
-        self.ask("escalate to team (tab completes)", team_chosen, words=self.inbox.teams)
+        self.ask("escalate to team (tab completes)", team_chosen, words=lambda _: self.inbox.teams())
 
     def action_claim(self) -> None:
-        self.act(lambda: self.actions.claim_next(self.inbox.base))
+        self.act(lambda: self.actions.claim_next(self.inbox.claim_filters()))
 
     def action_resolve(self) -> None:
         m = self._need_current()
@@ -749,98 +832,22 @@ class InboxApp(App):
         mid = m["id"]
 
         def snooze(text: str) -> None:
-            if text.strip():
-                self.act(lambda: self.actions.snooze(mid, text), optimistic_leave=mid)
-
-        self.ask("snooze for (30m, 2h, 1d) or until (2026-12-05T09:00)", snooze, "2h")
-
-    def action_undo(self) -> None:
-        self.act(self.actions.undo)
-
-    def action_command(self) -> None:
-        self.ask(":", self.run_command, words=lambda: sorted(COMMANDS) + self.inbox.agents() + self.inbox.teams(),
-                 hint="command (tab completes; :help lists them)")
-
-    def run_command(self, line: str) -> None:
-        """One command-line command (see COMMANDS)."""
-        try:
-            words = shlex.split(line.strip().lstrip(":"))
-        except ValueError as exc:
-            self.status(f"cannot read that command: {exc}", True)
-            return
-        if not words:
-            return
-        name, args = words[0].lower(), words[1:]
-        rest = " ".join(args)
-        mid = self.current
-        needs_mention = name in ("assign", "tag", "untag", "note", "escalate", "snooze", "wake", "resolve", "ignore",
-                                 "reopen", "priority", "reply", "private")
-        if needs_mention and not mid:
-            self.status("no mention selected", True)
-            return
-        assert mid is not None or not needs_mention
-        if name in ("q", "quit", "exit"):
-            self.action_leave()
-        elif name == "help":
-            self.push_screen(HelpScreen("Commands", [(f":{k}", v) for k, v in COMMANDS.items()]))
-        elif name == "assign":
-            who = rest.strip() or self.sw.agent
-            self.act(lambda: self.actions.assign(mid, None if who.lower() in ("none", "-") else who))
-        elif name == "claim":
-            self.action_claim()
-        elif name in ("tag", "untag"):
-            self.act(lambda: self.actions.tag(mid, args, remove=name == "untag"))
-        elif name == "note":
-            self.act(lambda: self.actions.note(mid, rest))
-        elif name == "escalate":
-            if len(args) < 2:
-                self.status("escalate TEAM REASON…", True)
+            if not text.strip():
                 return
-            self.act(lambda: self.actions.escalate(mid, args[0], " ".join(args[1:])))
-        elif name == "snooze":
-            self.act(lambda: self.actions.snooze(mid, rest or "2h"), optimistic_leave=mid)
-        elif name == "wake":
-            self.act(lambda: self.actions.wake(mid))
-        elif name == "resolve":
-            self.action_resolve()
-        elif name == "ignore":
-            self.action_ignore()
-        elif name == "reopen":
-            self.act(lambda: self.actions.reopen(mid))
-        elif name == "priority":
-            self.act(lambda: self.actions.priority(mid, rest))
-        elif name in ("reply", "private"):
-            self.action_reply(name == "private")
-        elif name == "undo":
-            self.action_undo()
-        elif name == "view":
-            key = (args[0].lower() if args else "open").replace("all", "open")
-            if key not in ib.VIEW_KEYS:
-                self.status(f"no view {safe(key)}: " + ", ".join(ib.VIEW_KEYS), True)
-                return
-            if key == "team":
-                self.inbox.team = " ".join(args[1:]) or None
-            self.inbox.view = key
-            self.fill(keep=self.current, fallback=0)
-        elif name == "filter":
             try:
-                self.inbox.extra = parse_filters(args)
+                parse_when(text)  # a typo is said at once, and nothing moves
             except SocialwatchError as exc:
                 self.status(str(exc), True)
                 return
-            self.fill(keep=self.current, fallback=0)
-            self.status(f"{len(self.table.ids)} match" + (f" {_filters_text(self.inbox.extra)}" if args else " (filters cleared)"))
-        elif name == "search":
-            self.inbox.query = rest
-            self.fill(keep=self.current, fallback=0)
-        elif name == "clear":
-            self.inbox.query = ""
-            self.inbox.extra = type(self.inbox.extra)()
-            self.fill(keep=self.current, fallback=0)
-        elif name == "refresh":
-            self.action_refresh()
-        else:
-            self.status(f"unknown command :{safe(name)} (:help lists them)", True)
+            self.act(lambda: self.actions.snooze(mid, text), optimistic_leave=mid)
+
+        # "2h" is offered selected: enter takes it, typing replaces it
+        tomorrow = (self.now() + timedelta(days=1)).strftime("%Y-%m-%dT09:00")  # (a time without zone: UTC)
+        self.ask(f"snooze for (30m, 2h, 1d) or until a time ({tomorrow}, UTC)", snooze, "2h",
+                 words=lambda _: list(SNOOZE_WORDS))
+
+    def action_undo(self) -> None:
+        self.act(self.actions.undo)
 
     def action_leave(self) -> None:
         self._quitting = True
@@ -853,56 +860,3 @@ class InboxApp(App):
                 self.tracker.close()  # the team stops seeing this agent on the mention at once
         self.exit()
 
-
-def parse_filters(args: list[str]) -> Any:
-    """`:filter` arguments as the triage command's filters (--angry, --source S, ...)."""
-    from socialwatch import queue
-    from socialwatch.errors import UsageError
-
-    f = queue.Filters()
-    it = iter(args)
-    for word in it:
-        key = word.lstrip("-").lower().replace("_", "-")
-        try:
-            if key == "angry":
-                f.angry = True
-            elif key == "viral":
-                f.viral = True
-            elif key == "source":
-                f.sources.add(next(it))
-            elif key == "status":
-                f.statuses.add(next(it))
-            elif key == "tag":
-                f.tags.add(next(it))
-            elif key in ("min-priority", "min"):
-                f.min_priority = int(next(it))
-            elif key == "assignee":
-                f.assignee = next(it)
-            elif key == "match":
-                f.text = next(it)
-            else:
-                raise UsageError(f"unknown filter {word!r} (--angry --viral --source S --status S --tag T "
-                                 "--min-priority N --assignee A --match TEXT)")
-        except StopIteration:
-            raise UsageError(f"{word} needs a value") from None
-        except ValueError:
-            raise UsageError(f"{word} needs a number") from None
-    return f
-
-
-def _filters_text(f: Any) -> str:
-    parts = []
-    if f.angry:
-        parts.append("--angry")
-    if f.viral:
-        parts.append("--viral")
-    parts += [f"--source {s}" for s in sorted(f.sources)]
-    parts += [f"--status {s}" for s in sorted(f.statuses)]
-    parts += [f"--tag {t}" for t in sorted(f.tags)]
-    if f.min_priority is not None:
-        parts.append(f"--min-priority {f.min_priority}")
-    if f.assignee is not None:
-        parts.append(f"--assignee {f.assignee}")
-    if f.text:
-        parts.append(f"--match {f.text}")
-    return safe(" ".join(parts))

@@ -1,9 +1,11 @@
 """Replying in place: the composer screen.
 
-The customer's message is quoted on top; the saved replies are listed (those suiting the
-mention first) and searchable as you type, and picking one fills its placeholders; the reply is
-edited in place (or in `$EDITOR`, ctrl+o), with a live count against the platform's limit and a
-preview of what will be sent, to whom and how (public or private). A direct message is
+The customer's message is quoted on top; the composer opens in the reply text (the agent's
+draft there, kept across closing and coming back); the saved replies are listed (those suiting
+the mention first) and searchable (ctrl+t), and picking one fills its placeholders; the reply is
+edited in place (or in `$EDITOR`, ctrl+o), with a live count against the limit of the channel
+(a public reply or a private message, per platform) and a preview of exactly what will be sent,
+to whom and how (public or private). A direct message is
 answered privately: switching such a reply to public (ctrl+p) asks for a confirmation first,
 and the outbox refuses a public reply to a DM that was not confirmed.
 
@@ -26,19 +28,27 @@ from textual.widgets.option_list import Option
 
 from socialwatch.render import safe
 from socialwatch.triage import inbox as ib
-from socialwatch.triage.widgets import Confirm, HelpScreen
+from socialwatch.triage.widgets import Confirm, HelpScreen, input_ready
 
 KEYS = [
-    ("type", "search the saved replies (enter uses the highlighted one; up/down move)"),
-    ("tab / shift+tab", "move between the saved replies and the reply text"),
+    ("type", "write the reply: the composer always opens in the reply text (your draft there, the cursor at its end)"),
+    ("ctrl+t", "search the saved replies (type to search, up/down move, enter uses the highlighted one)"),
+    ("tab / shift+tab", "move between the reply text and the saved-reply search"),
     ("ctrl+s", "send the reply"),
     ("ctrl+r", "send the reply and resolve the mention (the inbox moves to the next one)"),
     ("ctrl+p", "switch between public reply and private message (a public reply to a DM asks first)"),
-    ("ctrl+t", "back to the saved replies"),
     ("ctrl+o", "edit the reply in $EDITOR"),
+    ("?", "types a question mark (in the reply, or the search)"),
     ("f1", "this help"),
     ("esc", "close; the text is kept as your draft on the mention"),
 ]
+
+
+#: The composer's key bar, the longest that fits first.
+STATUS_KEYS = (" ^s send · ^r send+resolve · ^t saved replies · ^p public/private · ^o $EDITOR · f1 help · esc",
+               " ^s send · ^r +resolve · ^t saved replies · ^p public/private · f1 help",
+               " ^s send · ^r +resolve · ^t saved · ^p pub/priv · f1 help",
+               " ^s send · f1 help")
 
 
 @dataclass
@@ -55,6 +65,8 @@ class Reply:
 
 class Composer(ModalScreen[Reply | None]):
     """The reply editor for one mention (see the module docstring)."""
+
+    TAKES_INPUT = True  # keys typed while it opens wait for its focus (see `widgets.input_ready`)
 
     DEFAULT_CSS = """
     Composer { background: $background; }
@@ -77,8 +89,10 @@ class Composer(ModalScreen[Reply | None]):
         Binding("escape", "close", "close", priority=True),
     ]
 
-    def __init__(self, actions: Any, mention: dict, private: bool = False) -> None:
+    def __init__(self, actions: Any, mention: dict, private: bool = False, template: str | None = None) -> None:
+        """`template`: the name of a saved reply to fill in at once (`:template NAME`)."""
         super().__init__()
+        self.start_template = template
         self.actions = actions
         self.mention = mention
         self.dm = mention.get("kind") == "dm"
@@ -100,7 +114,7 @@ class Composer(ModalScreen[Reply | None]):
             quote = Text("> ", style="dim")
             quote.append(ib.one_line(self.mention.get("text"), 400))
             yield Static(quote, id="composer-quote")
-            yield Input(placeholder="saved replies: type to search, enter to use", id="composer-search")
+            yield Input(placeholder="saved replies (ctrl+t): type to search, enter to use", id="composer-search")
             templates = OptionList(id="composer-templates")
             templates.can_focus = False  # moved through from the search box (tab goes to the text)
             yield templates
@@ -110,11 +124,19 @@ class Composer(ModalScreen[Reply | None]):
 
     def on_mount(self) -> None:
         self._list_templates("")
-        if self.start_text:
-            self.query_one(TextArea).focus()
-        else:
-            self.query_one("#composer-search", Input).focus()
+        area = self.query_one(TextArea)
+        area.move_cursor(area.document.end)  # go on writing after the draft
+        # Always the reply text, draft or not, so the same keys do the same thing (ctrl+t: saved replies).
+        area.focus()
         self._refresh()
+        if self.start_template:
+            chosen = [t for t in self.all_templates if t.name.casefold() == self.start_template.casefold()]
+            if chosen:
+                self._use(chosen[0])
+            else:
+                self.notify(f"no saved reply {safe(self.start_template)} fits this mention (ctrl+t lists those that do)",
+                            severity="error", timeout=8)
+        input_ready(self)
 
     # ---- saved replies ------------------------------------------------------------------------
     def _list_templates(self, query: str) -> None:
@@ -168,6 +190,7 @@ class Composer(ModalScreen[Reply | None]):
             self.notify(str(exc), severity="error")
             return
         self.template = template.name
+        self.query_one("#composer-search", Input).value = ""  # used: the search is done
         area = self.query_one(TextArea)
         area.load_text(text)
         area.focus()
@@ -197,13 +220,14 @@ class Composer(ModalScreen[Reply | None]):
         title.append(badge, style="bold reverse" + (" red" if self.visibility == "public" and self.dm else ""))
         self.query_one("#composer-title", Static).update(title)
         text = self.text
-        length, limit = self.actions.count(self.mention, text)
+        length, limit = self.actions.count(self.mention, text, self.visibility)  # (the channel's limit)
         over = limit is not None and length > limit
         status = Text()
         status.append(f" {length}/{limit if limit is not None else '∞'} ", style="bold reverse red" if over else "bold")
         if over:
             status.append(f" {length - limit} over the limit ", style="bold red")
-        status.append(" ^s send · ^r send+resolve · ^p public/private · ^o $EDITOR · f1 help · esc", style="dim")
+        width = (self.app.size.width or 80) - len(status)
+        status.append(next((k for k in STATUS_KEYS if len(k) <= width), STATUS_KEYS[-1]), style="dim")
         self.query_one("#composer-status", Static).update(status)
         preview = Text()
         if self.note:
@@ -219,7 +243,8 @@ class Composer(ModalScreen[Reply | None]):
         self.query_one("#composer-search", Input).focus()
 
     def action_help(self) -> None:
-        self.app.push_screen(HelpScreen("Composer keys", KEYS, "Saved replies live in templates.toml beside the config."))
+        self.app.push_screen(HelpScreen("Composer keys", KEYS, "Saved replies live in templates.toml beside the config.",
+                                        key="f1", key_label="f1"))
 
     def action_toggle_visibility(self) -> None:
         if self.visibility == "public":
@@ -244,12 +269,19 @@ class Composer(ModalScreen[Reply | None]):
 
     def action_send(self, resolve: bool) -> None:
         text = self.text
-        if not text:
-            self.notify("the reply is empty", severity="warning")
+        search = self.query_one("#composer-search", Input)
+        if self.focused is search and search.value.strip():
+            # typed in the saved-reply search, not in the reply: never send something else
+            self.notify("what you typed is in the saved-reply search, not in the reply: enter uses the highlighted "
+                        "saved reply, tab goes to the reply text. Nothing was sent.", severity="warning", timeout=8)
             return
-        length, limit = self.actions.count(self.mention, text)
+        if not text:
+            self.notify("the reply is empty (ctrl+t: the saved replies)", severity="warning")
+            return
+        length, limit = self.actions.count(self.mention, text, self.visibility)
         if limit is not None and length > limit:
-            self.notify(f"too long for {self.mention.get('platform')}: {length}/{limit}", severity="error")
+            where = "a private message" if self.visibility == "private" else "a public reply"
+            self.notify(f"too long for {where} on {self.mention.get('platform')}: {length}/{limit}", severity="error")
             return
         self.dismiss(Reply(text, self.visibility, resolve, self.template, self.public_dm_confirmed))
 

@@ -17,10 +17,24 @@ from typing import Any
 from socialwatch import model, queue
 from socialwatch.render import safe
 
-#: The views (tabs) of the queue: key, label.
+#: The views (tabs) of the queue: key, label, short label (narrow terminals).
+#: As in Zendesk, the work views (mine, unassigned, all open, by team) list what awaits us
+#: (new and open cases); a pending case (answered, waiting on the customer) has its own view,
+#: and is back in the work views when the customer writes again (a follow-up reopens it).
 VIEWS = (("mine", "Mine"), ("unassigned", "Unassigned"), ("open", "Open"), ("pending", "Pending"),
          ("team", "Team"), ("snoozed", "Snoozed"))
+SHORT_LABELS = {"mine": "Mine", "unassigned": "Unasg", "open": "Open", "pending": "Pend", "team": "Team",
+                "snoozed": "Snz"}
 VIEW_KEYS = tuple(k for k, _ in VIEWS)
+WORK_VIEWS = ("mine", "unassigned", "open", "team")
+
+#: The statuses of a case that awaits us (a first answer, or an answer to the customer's latest).
+AWAITING = ("new", "open")
+
+
+def awaiting(m: dict) -> bool:
+    """Whether the case awaits an answer from us (not pending on the customer)."""
+    return (m.get("status") or "new") in AWAITING
 
 #: Columns of the queue table: key, header, width (None: the rest of the line). One space
 #: follows each column: an 80-column terminal keeps about 30 columns for the text.
@@ -141,7 +155,8 @@ class Inbox:
         self.base = base
         self.limit = limit
         self.clock = clock or model.utcnow
-        self.view = "open"
+        # a queue asked for by status pending (`triage --status pending`) opens on that view
+        self.view = "pending" if base.statuses and base.statuses <= {"pending"} else "open"
         self.team: str | None = None
         self.query = ""
         self.extra = queue.Filters()  # filters typed on the command line (`:filter --angry`)
@@ -196,12 +211,14 @@ class Inbox:
             return snoozed
         if snoozed:
             return False
+        if view == "pending":
+            return m.get("status") == "pending"
+        if not awaiting(m):
+            return False  # the work views: what awaits us
         if view == "mine":
             return m.get("assignee") == self.agent
         if view == "unassigned":
             return not m.get("assignee")
-        if view == "pending":
-            return m.get("status") == "pending"
         if view == "team":
             return bool(m.get("team")) and (self.team is None or m.get("team") == self.team)
         return True
@@ -211,9 +228,31 @@ class Inbox:
             return True
         q = self.query.casefold()
         author = m.get("author") or {}
-        hay = " ".join(str(x) for x in (m.get("text"), author.get("handle"), author.get("name"), m["id"],
+        handle = str(author.get("handle") or "").lstrip("@")
+        # the handle as shown ("@marcusbelltech"), so that "/@marcus" finds it as "/marcus" does
+        hay = " ".join(str(x) for x in (m.get("text"), "@" + handle if handle else None, author.get("name"), m["id"],
                                          " ".join(m.get("tags") or []), m.get("assignee"), m.get("team")) if x)
         return q in hay.casefold()
+
+    def rerank(self) -> None:
+        """Order the queue in memory as of now (the waiting factor rises with the clock)."""
+        now = self.clock()
+        self.mentions.sort(key=lambda m: queue.sort_key(m, now))
+
+    def filters_text(self) -> tuple[str, str]:
+        """The active filters as options: those `triage` was started with, those typed on the
+        command line (`:filter`); not yet made safe."""
+        from socialwatch import filter_options
+
+        return filter_options.describe(self.base), filter_options.describe(self.extra)
+
+    def claim_filters(self) -> queue.Filters:
+        """What `c` claims from: this inbox's filters, and (unless they name statuses) only
+        cases that await us: never a pending one."""
+        chosen = copy.copy(self.base)
+        if not chosen.statuses:
+            chosen.statuses = set(AWAITING)
+        return chosen
 
     def visible(self) -> list[dict]:
         """The mentions of the current view, query and filters, highest priority first."""
@@ -223,9 +262,14 @@ class Inbox:
         return out if self.limit is None else out[: self.limit]
 
     def counts(self) -> dict[str, int]:
+        """How many mentions each view lists with the search and filters in force (what the
+        agent would see there)."""
         now = self.clock()
+        self.extra.now = now
         result = dict.fromkeys(VIEW_KEYS, 0)
         for m in self.mentions:
+            if not (self.extra.matches(m) and self.matches_query(m)):
+                continue
             for key in VIEW_KEYS:
                 if self.in_view(m, key, now):
                     result[key] += 1

@@ -29,7 +29,9 @@ from socialwatch.triage import inbox as ib
 
 # ---- the view bar ------------------------------------------------------------------------------
 class ViewBar(Static):
-    """One line of views with their counts; click one to switch (keys 1-6, tab)."""
+    """One line of views with their counts, and on the right who is working and whether the
+    screen is live; click a view to switch (keys 1-6, tab). On a narrow terminal the views take
+    short labels, then the agent's name goes: the live state always stays."""
 
     DEFAULT_CSS = """
     ViewBar { height: 1; width: 1fr; }
@@ -40,19 +42,40 @@ class ViewBar(Static):
         self.on_pick = on_pick
         self.spans: list[tuple[int, int, str]] = []
 
-    def show(self, current: str, counts: dict[str, int], team: str | None, status: str) -> None:
+    def show(self, current: str, counts: dict[str, int], team: str | None, agent: str, state: str,
+             width: int) -> None:
+        """`agent` and `state` are already safe; `width`: the columns the bar has."""
+        width = max(width, 20)
+        for short, right in ((False, f"{agent} · {state}"), (True, f"{agent} · {state}"), (True, state)):
+            text, spans = self._views(current, counts, team, short)
+            if len(text) + 2 + len(right) <= width:
+                self._put(text, spans, right, width)
+                return
+        text, spans = self._views(current, counts, team, True)
+        text.truncate(max(width - len(state) - 2, 1), overflow="ellipsis")
+        self._put(text, [(a, min(b, len(text)), k) for a, b, k in spans if a < len(text)], state, width)
+
+    @staticmethod
+    def _views(current: str, counts: dict[str, int], team: str | None,
+               short: bool) -> tuple[Text, list[tuple[int, int, str]]]:
         text = Text(no_wrap=True, overflow="ellipsis")
-        self.spans = []
+        spans = []
         for n, (key, label) in enumerate(ib.VIEWS, 1):
+            if short and key != current:
+                label = ib.SHORT_LABELS[key]
             if key == "team" and team:
-                label = f"Team {ib.short(team, 12)}"
-            chunk = f"{n}:{label} {counts.get(key, 0)}"
+                label = f"{label} {ib.short(team, 8 if short else 12)}"
             if n > 1:
                 text.append(" ")
             start = len(text)
-            text.append(chunk, style="reverse bold" if key == current else "")
-            self.spans.append((start, len(text), key))
-        text.append("  " + status, style="dim")
+            text.append(f"{n}:{label} {counts.get(key, 0)}", style="reverse bold" if key == current else "")
+            spans.append((start, len(text), key))
+        return text, spans
+
+    def _put(self, text: Text, spans: list[tuple[int, int, str]], right: str, width: int) -> None:
+        self.spans = spans
+        text.append(" " * max(2, width - len(text) - len(right)))
+        text.append(right, style="dim")
         self.update(text)
 
     def on_click(self, event: events.Click) -> None:
@@ -60,6 +83,36 @@ class ViewBar(Static):
             if start <= event.x < end:
                 self.on_pick(key)
                 return
+
+
+class FilterBar(Static):
+    """The active search and filters, under the view bar (hidden when there are none)."""
+
+    DEFAULT_CSS = """
+    FilterBar { height: 1; width: 1fr; display: none; }
+    FilterBar.active { display: block; }
+    """
+
+    def show(self, started: str, typed: str, query: str) -> None:
+        """`started`: the filters `triage` was started with; `typed`: those of `:filter`;
+        `query`: the search (all already safe)."""
+        text = Text(no_wrap=True, overflow="ellipsis")
+        parts: list[tuple[str, str]] = []
+        if started:
+            parts.append(("triage ", started))
+        if typed:
+            parts.append((":filter ", typed))
+        if query:
+            parts.append(("/", query))
+        for i, (label, value) in enumerate(parts):
+            text.append(" · " if i else " ▼ ", style="dim")
+            text.append(label, style="dim")
+            text.append(value, style="bold")
+        if typed or query:
+            text.append("  (esc clears", style="dim")
+            text.append(" the search and :filter)" if started else ")", style="dim")
+        self.set_class(bool(parts), "active")
+        self.update(text)
 
 
 # ---- the queue ---------------------------------------------------------------------------------
@@ -305,23 +358,37 @@ def _said(who: str, at: str | None, text: str | None, now: datetime, style: str 
 
 
 # ---- small screens -----------------------------------------------------------------------------
-class Completions(Suggester):
-    """Completes the last word typed from a list (agents, teams, tags, commands)."""
+def input_ready(screen: Any) -> None:
+    """A screen that takes typing (a prompt, the composer) has its focus in place: keys typed
+    meanwhile, held by the app, go to it now, in order (see `InboxApp.hold_input`)."""
+    release = getattr(screen.app, "release_input", None)
+    if release is not None:
+        screen.app.call_later(release)  # after the focus, which Textual sets on its next turn
 
-    def __init__(self, words: Callable[[], list[str]]) -> None:
+
+#: What a prompt completes from: the words that fit after `head` (the text before the word
+#: being typed), e.g. agents after ":assign", teams after ":escalate".
+Words = Callable[[str], list[str]]
+
+
+class Completions(Suggester):
+    """Completes the last word typed from the words that fit there (see `Words`)."""
+
+    def __init__(self, words: Words) -> None:
         super().__init__(use_cache=False, case_sensitive=False)
         self.words = words
 
     async def get_suggestion(self, value: str) -> str | None:
-        return complete(value, self.words())
+        return complete(value, self.words)
 
 
-def complete(value: str, words: list[str]) -> str | None:
+def complete(value: str, words: Words | list[str]) -> str | None:
     """`value` with its last word completed from `words` (the first that starts with it)."""
     head, _, last = value.rpartition(" ")
     if not last:
         return None
-    for word in words:
+    candidates = words(head) if callable(words) else words
+    for word in candidates:
         if word.lower().startswith(last.lower()) and word.lower() != last.lower():
             return (head + " " if head else "") + word
     return None
@@ -329,6 +396,8 @@ def complete(value: str, words: list[str]) -> str | None:
 
 class Prompt(ModalScreen[str | None]):
     """One line of input at the bottom (a note, tags, an agent, a command); tab completes."""
+
+    TAKES_INPUT = True  # keys typed while it opens wait for its focus (see `input_ready`)
 
     DEFAULT_CSS = """
     Prompt { align: center bottom; background: $background 40%; }
@@ -339,7 +408,7 @@ class Prompt(ModalScreen[str | None]):
     BINDINGS = [Binding("escape,ctrl+c", "cancel", "cancel", show=False, priority=True),
                 Binding("tab", "complete", "complete", show=False)]
 
-    def __init__(self, label: str, value: str = "", hint: str = "", words: Callable[[], list[str]] | None = None) -> None:
+    def __init__(self, label: str, value: str = "", hint: str = "", words: Words | None = None) -> None:
         super().__init__()
         self.label = label
         self.value = value
@@ -349,11 +418,14 @@ class Prompt(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(Text(self.label + (f"  ({self.hint})" if self.hint else "")))
+            # a value given beforehand (the current search) is selected: typing replaces it,
+            # an arrow key keeps it
             yield Input(value=self.value, suggester=Completions(self.words) if self.words else None,
-                        id="prompt-input", select_on_focus=False)
+                        id="prompt-input", select_on_focus=True)
 
     def on_mount(self) -> None:
         self.query_one(Input).focus()
+        input_ready(self)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
@@ -366,7 +438,7 @@ class Prompt(ModalScreen[str | None]):
         box = self.query_one(Input)
         if self.words is None:
             return
-        completed = complete(box.value, self.words())
+        completed = complete(box.value, self.words)
         if completed is not None:
             box.value = completed
             box.cursor_position = len(box.value)
@@ -400,13 +472,17 @@ class HelpScreen(ModalScreen[None]):
     HelpScreen > VerticalScroll { width: 76; max-width: 100%; height: auto; max-height: 100%; border: round $accent;
                                   background: $surface; padding: 0 1; }
     """
-    BINDINGS = [Binding("escape,q,question_mark,enter", "close", "close")]
+    BINDINGS = [Binding("escape,q,enter", "close", "close")]
 
-    def __init__(self, title: str, keys: list[tuple[str, str]], extra: str = "") -> None:
+    def __init__(self, title: str, keys: list[tuple[str, str]], extra: str = "", key: str = "question_mark",
+                 key_label: str = "?") -> None:
+        """`key`: the key that opened the help (it closes it too; `key_label` as the agent sees it)."""
         super().__init__()
         self.title_text = title
         self.keys = keys
         self.extra = extra
+        self.key_label = key_label
+        self._bindings.bind(key, "close", "close", show=False)
 
     def compose(self) -> ComposeResult:
         grid = Table.grid(padding=(0, 2))
@@ -417,8 +493,10 @@ class HelpScreen(ModalScreen[None]):
         body: list[Any] = [Text(self.title_text, style="bold underline"), grid]
         if self.extra:
             body.append(Text("\n" + self.extra, style="dim"))
-        body.append(Text("esc or ? closes this help", style="dim"))
-        with VerticalScroll():
+        box = VerticalScroll()
+        # on the frame, so that it shows however long the help is (it scrolls inside)
+        box.border_subtitle = f"esc or {self.key_label} closes this help"
+        with box:
             yield Static(Group(*body))
 
     def action_close(self) -> None:

@@ -601,8 +601,8 @@ def test_keys_sent_at_once_act_in_order_on_the_mention_the_cursor_is_on(isolated
     assert [(r["mention_id"], r["text"]) for r in records] == [("twitter:200", "Fixed now")]
 
 
-def test_keys_typed_before_the_queue_is_shown_are_kept_and_done_in_order(isolated_home: pathlib.Path,
-                                                                        tmp_path: pathlib.Path) -> None:
+def test_keys_typed_before_the_queue_is_shown_move_and_search_but_never_act_on_an_unseen_mention(
+        isolated_home: pathlib.Path, tmp_path: pathlib.Path) -> None:
     from textual import events
 
     from socialwatch.triage.keys import KeyQueue
@@ -614,7 +614,7 @@ def test_keys_typed_before_the_queue_is_shown_are_kept_and_done_in_order(isolate
         app.keys_ready = lambda: None  # the first screen "not shown yet": keys arrive meanwhile
         async with app.run_test(size=(80, 24)) as pilot:
             await until(pilot, lambda: app.current == "twitter:100")
-            # typed while starting: next, a note whose letters are inbox keys, enter; a click
+            # typed while starting: next, then a note whose letters are inbox keys, enter; a click
             early = [events.Key("j", "j"), events.Key("n", "n"),
                      *[events.Key(c if c != " " else "space", c) for c in "dial jk quit"], events.Key("enter", "\r")]
             for key in early:
@@ -623,12 +623,45 @@ def test_keys_typed_before_the_queue_is_shown_are_kept_and_done_in_order(isolate
             await pilot.pause(0.3)
             assert app.current == "twitter:100" and type(app.screen).__name__ == "InboxScreen"  # nothing yet
             KeyQueue.keys_ready(app)  # the queue is on screen
-            await until(pilot, lambda: app.busy == 0 and "note" in app.status_text, what="the early keys to be done")
+            await until(pilot, lambda: "not done" in app.status_text, what="the early keys to be dealt with")
+            await idle(pilot, app)
+            # the move was done; the note (and every key typed after it) was not: the agent had
+            # not seen the mention it would have gone on
             assert app.current == "twitter:200" and app.is_running
+            assert type(app.screen).__name__ == "InboxScreen"
+            assert "14 keys" in app.status_text and "'n'" in app.status_text
+            # keys typed once the queue is on screen act as usual
+            await pilot.press("n", *"seen it", "enter")
+            await until(pilot, lambda: app.busy == 0 and "note" in app.status_text, what="the note")
             await idle(pilot, app)
     run(go())
     notes = json.loads(sw("show", "twitter:200", "--json")[1]).get("notes") or []
-    assert [n["text"] for n in notes] == ["dial jk quit"]
+    assert [n["text"] for n in notes] == ["seen it"]
+    assert [m["status"] for m in lines(sw("triage", "--json")[1])] == ["new", "new", "new"]
+
+
+def test_a_search_typed_before_the_queue_is_shown_is_done_and_its_letters_stay_text(
+        isolated_home: pathlib.Path, tmp_path: pathlib.Path) -> None:
+    from textual import events
+
+    from socialwatch.triage.keys import KeyQueue
+
+    setup_store(isolated_home, tmp_path)
+
+    async def go() -> None:
+        app = make_app()
+        app.keys_ready = lambda: None
+        async with app.run_test(size=(80, 24)) as pilot:
+            await until(pilot, lambda: app.current == "twitter:100")
+            for key in [events.Key("slash", "/"), *[events.Key(c, c) for c in "dia"], events.Key("enter", "\r")]:
+                app.post_message(key)
+            await pilot.pause(0.3)
+            KeyQueue.keys_ready(app)
+            await until(pilot, lambda: app.busy == 0 and type(app.screen).__name__ == "InboxScreen"
+                        and "done in order" in app.status_text, what="the search")
+            await idle(pilot, app)
+            assert app.is_running
+    run(go())
     assert [m["status"] for m in lines(sw("triage", "--json")[1])] == ["new", "new", "new"]
 
 

@@ -7,8 +7,11 @@ a mention the cursor was leaving. Here each key is handled once the previous one
 effect; a screen that takes typing (`TAKES_INPUT`: a prompt, the composer) holds the keys after
 the one that opened it until its text box has the focus, so that letters typed into it are text,
 never inbox commands. Keys typed while the inbox starts (before the queue is on screen) are kept
-and done in order once it is, as keys typed ahead in any terminal program; the status line says
-how many there were (a click before the screen is shown lands on nothing and is dropped).
+and done in order once it is, as keys typed ahead in any terminal program, but only those that
+move, search or read: from the first key that would act on a mention (reply, done, ignore, note,
+tag, assign, escalate, claim, snooze, undo) the early keys are dropped, since the agent has not
+seen the mention it would act on. The status line says what was done and what was dropped (a
+click before the screen is shown lands on nothing and is dropped).
 """
 
 from __future__ import annotations
@@ -17,6 +20,9 @@ import collections
 from typing import Any
 
 from textual import events
+
+#: Keys that act on the mention under the cursor (or claim one): never done from type-ahead.
+ACTS_ON_MENTION = frozenset("rRntaecdisu")
 
 #: A key whose effect has not settled within this many seconds no longer holds up the next.
 KEY_SETTLE_AT_MOST = 1.0
@@ -33,6 +39,7 @@ class KeyQueue:
     def start_keys(self) -> None:
         self.ready_at = None
         self.early_keys = 0  # keys typed before the queue was on screen (done once it is)
+        self._early_left = 0  # of those, how many are still waiting to be done
         self._typed: collections.deque[events.Key] = collections.deque()
         self._key_turn = 0  # which key is being handled (its effect settling)
         self._key_busy = False
@@ -45,8 +52,25 @@ class KeyQueue:
         self.ready_at = get_time()
         if self.early_keys:
             n = self.early_keys
+            self._early_left = n
             self.status(f"{n} key{'s' if n != 1 else ''} typed while the inbox started: done in order")
             self.call_later(self._next_key)
+
+    def _drop_early(self, event: events.Key) -> bool:
+        """An early key that would act on a mention the agent has not seen: drop it and the
+        early keys after it (they were typed to follow it), and say so."""
+        if self._early_left <= 0:
+            return False
+        self._early_left -= 1
+        if event.character not in ACTS_ON_MENTION or getattr(self.screen, "TAKES_INPUT", False):
+            return False
+        dropped = 1 + self._early_left
+        for _ in range(self._early_left):
+            self._typed.popleft()
+        self._early_left = 0
+        self.status(f"{dropped} key{'s' if dropped != 1 else ''} typed while the inbox started not done: "
+                    f"'{event.character}' acts on a mention that was not on screen yet")
+        return True
 
     async def on_event(self, event: events.Event) -> None:
         """The agent's keys, in order, each once the previous one has settled.
@@ -73,6 +97,9 @@ class KeyQueue:
         if self._key_busy or not self._typed or self._awaiting_input is not None or self.ready_at is None:
             return
         event = self._typed.popleft()
+        if self._drop_early(event):
+            self.call_later(self._next_key)  # keys typed since the queue showed
+            return
         self._key_busy = True
         self._key_turn += 1
         turn = self._key_turn

@@ -25,7 +25,7 @@ mkdir -p "$SOCIALWATCH_HOME"
 sw() {  # the CLI, with `report` attached if cli.py does not attach it yet
     (cd "$ROOT" && "$PY" -c 'import sys
 from socialwatch.cli import cli, main
-from socialwatch.cli_report import report
+from socialwatch.commands.report import report
 if "report" not in cli.commands:
     cli.add_command(report)
 main(sys.argv[1:])' "$@")

@@ -34,7 +34,7 @@ def _screen(app) -> str:
 # ---- 3: :filter takes every filter triage takes; the header shows them -------------------------
 def test_every_triage_filter_option_is_a_filter_command_option_and_back() -> None:
     from socialwatch import filter_options
-    from socialwatch.cli import triage
+    from socialwatch.commands.queue import triage
 
     not_filters = {"--limit", "-n", "--json", "--list", "-h", "--help"}
     cli_options = {o for p in triage.params for o in p.opts} - not_filters

@@ -11,7 +11,7 @@ import pytest
 
 from socialwatch import sla
 from socialwatch.cli import cli
-from socialwatch.cli_report import report
+from socialwatch.commands.report import report
 from socialwatch.report import kpi
 from socialwatch.report.charts import CHARTS
 from socialwatch.report.html import render_html

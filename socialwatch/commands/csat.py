@@ -54,13 +54,13 @@ def csat_list(state: Any, since: str, as_json: bool) -> None:
     surveyed source that got no survey, as `skipped` with the reason (resolved without a reply,
     ignored, tagged spam, ...)."""
     from socialwatch import csat, model
-    from socialwatch.cli_report import _instant
+    from socialwatch.commands.report import instant
     from socialwatch.csat.listing import survey_rows
     from socialwatch.output import json_lines
     from socialwatch.render import table
 
     app = state.app
-    start = model.iso(_instant(since, "--since") or model.utcnow())
+    start = model.iso(instant(since, "--since") or model.utcnow())
     rows = survey_rows(app.store.iter_all(), csat.settings(app.config), start)
     if as_json:
         json_lines(rows)

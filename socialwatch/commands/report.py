@@ -17,7 +17,7 @@ DIMENSIONS = ("source", "agent", "tag", "brand")
 NO_LIMIT = 100_000
 
 
-def _instant(value: str | None, option: str) -> datetime | None:
+def instant(value: str | None, option: str) -> datetime | None:
     """A duration ago (7d, 24h) or a date/time, for --since/--until."""
     from socialwatch.errors import SocialwatchError, UsageError
     from socialwatch.poller import since_option
@@ -56,8 +56,8 @@ def report(state: Any, since: str, until: str | None, dimensions: tuple[str, ...
 
     app = state.app
     now = model.utcnow()
-    start = _instant(since, "--since")
-    end = _instant(until, "--until") or now
+    start = instant(since, "--since")
+    end = instant(until, "--until") or now
     if start is None or start >= end:
         raise UsageError("--since must be before --until")
     config = app.config

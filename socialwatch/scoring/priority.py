@@ -54,9 +54,10 @@ def band_cap(weights: dict[str, float]) -> float:
     return floor - 1 if floor >= 1 else 100
 
 
-def viral_factor(mention: dict, age: float | None, weight: float, followers_at: float,
+def viral_factor(mention: dict, now: datetime | None, weight: float, followers_at: float,
                  velocity_at: float) -> tuple[bool, dict | None]:
-    """Reach and engagement velocity: (viral, the factor or None when nothing is known)."""
+    """Reach and engagement velocity: (viral, the factor or None when nothing is known). The
+    mention's age (to `now`) is worked out only when a velocity needs it."""
     author = mention.get("author")
     followers = verified = None
     if author:
@@ -64,8 +65,11 @@ def viral_factor(mention: dict, age: float | None, weight: float, followers_at: 
         verified = author.get("verified") is True
     metrics = mention.get("metrics")
     engagements = _engagements(metrics) if metrics else None
-    if engagements is not None and age is None:
-        engagements = None  # a velocity needs the age
+    age = None
+    if engagements is not None:
+        age = age_hours(mention.get("created_at"), now)
+        if age is None:
+            engagements = None  # a velocity needs the age
     if followers is None and not verified and engagements is None:
         return False, None
     level = 0.0
@@ -109,10 +113,10 @@ def _whole(reasons: list[dict], total: float) -> int:
     then the rounding error taken from (or given to) those that lost (or gained) most by it, so
     that the factors `show` lists add up to the priority it shows."""
     target = round(total)
-    values = [r["contribution"] for r in reasons]
-    whole = [round(v) for v in values]
+    whole = [round(r["contribution"]) for r in reasons]
     error = target - sum(whole)
     if error:
+        values = [r["contribution"] for r in reasons]
         step = 1 if error > 0 else -1
         order = sorted(range(len(values)), key=lambda i: (values[i] - whole[i]) * step, reverse=True)
         for i in order[: abs(error)]:

@@ -22,7 +22,7 @@ from socialwatch.scoring.cues import CueFinder
 from socialwatch.scoring.cuewords import ENGLISH_WORDS as _ENGLISH
 from socialwatch.scoring.cuewords import SUGGESTION, SUGGESTION_TRIGGERS, THANKS_WORDS
 from socialwatch.scoring.features import features
-from socialwatch.scoring.priority import age_hours, finish, viral_factor
+from socialwatch.scoring.priority import finish, viral_factor
 from socialwatch.scoring.reasons import reasons_of
 from socialwatch.scoring.risk import RiskFinder
 
@@ -275,8 +275,7 @@ class Scorer:
         reasons, total = reasons_of(a, w, needs_response, complaint, angry, intent)
         viral = False
         if mention:
-            age = age_hours(mention.get("created_at"), now)
-            viral, factor = viral_factor(mention, age, w["viral"], self.viral_followers, self.viral_velocity)
+            viral, factor = viral_factor(mention, now, w["viral"], self.viral_followers, self.viral_velocity)
             if factor is not None:
                 reasons.append(factor)
                 total += factor["contribution"]

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from socialwatch.scoring.memo import Memo
+
 _ANALYZERS: dict[str, Any] = {}
 
 
@@ -70,6 +72,7 @@ def analyzer_class() -> type:
     """
     if "class" in _ANALYZERS:
         return _ANALYZERS["class"]
+    import math
     import string
 
     from vaderSentiment import vaderSentiment as vader
@@ -82,6 +85,16 @@ def analyzer_class() -> type:
     c_incr = vader.C_INCR
     scalar_inc_dec = vader.scalar_inc_dec
     punctuation = string.punctuation
+    fabs = math.fabs
+    sqrt = math.sqrt
+
+    def word_of(token: str) -> str:
+        stripped = token.strip(punctuation)
+        return stripped if len(stripped) > 2 else token
+
+    # VADER's word for each token (SentiText's), and each word in lower case, made once per token
+    words_of = Memo(word_of)
+    lower = Memo(str.lower)
 
     class Analyzer(vader.SentimentIntensityAnalyzer):
         def __init__(self) -> None:
@@ -231,10 +244,8 @@ def analyzer_class() -> type:
             text = text.strip()
             # SentiText: the tokens with surrounding punctuation stripped (unless that leaves two
             # characters or fewer: an emoticon), and whether some but not all are in capitals.
-            tokens = text.split()
-            stripped = [t.strip(punctuation) for t in tokens]
-            words = _Words([s if len(s) > 2 else t for t, s in zip(tokens, stripped, strict=True)])
-            low = words.low = [w.lower() for w in words]
+            words = _Words(map(words_of.__getitem__, text.split()))
+            low = words.low = list(map(lower.__getitem__, words))
             is_cap_diff = 0 < len(words) - sum(map(str.isupper, words)) < len(words)
             lexicon = self.lexicon
             valence = self._valence
@@ -245,8 +256,54 @@ def analyzer_class() -> type:
                     sentiments.append(0)
                 else:
                     sentiments.append(valence(words, low, is_cap_diff, i))
-            sentiments = self._but_check(words, sentiments)
-            return self.score_valence(sentiments, text), words, low, is_cap_diff
+            if "but" in low:
+                sentiments = self._but_check(words, sentiments)
+            return self._score_valence(sentiments, text), words, low, is_cap_diff
+
+        @staticmethod
+        def _score_valence(sentiments: list, text: str) -> dict:
+            """VADER's `score_valence` (with its punctuation emphasis, `normalize` and the sifting
+            of the scores), in one function: the same operations in the same order, so the same
+            floats; the sifting passes over the non-zero scores only."""
+            if not sentiments:
+                return {"neg": 0.0, "neu": 0.0, "pos": 0.0, "compound": 0.0}
+            nonzero = list(filter(None, sentiments))
+            if not nonzero:  # VADER's arithmetic gives exactly this for all-neutral words
+                return {"neg": 0.0, "neu": 1.0, "pos": 0.0, "compound": 0.0}
+            sum_s = float(sum(sentiments))
+            ep_count = text.count("!")
+            if ep_count > 4:
+                ep_count = 4
+            ep_amplifier = ep_count * 0.292
+            qm_count = text.count("?")
+            qm_amplifier = 0
+            if qm_count > 1:
+                qm_amplifier = qm_count * 0.18 if qm_count <= 3 else 0.96
+            punct_emph_amplifier = ep_amplifier + qm_amplifier
+            if sum_s > 0:
+                sum_s += punct_emph_amplifier
+            elif sum_s < 0:
+                sum_s -= punct_emph_amplifier
+            compound = sum_s / sqrt((sum_s * sum_s) + 15)
+            if compound < -1.0:
+                compound = -1.0
+            elif compound > 1.0:
+                compound = 1.0
+            pos_sum = 0.0
+            neg_sum = 0.0
+            for sentiment_score in nonzero:
+                if sentiment_score > 0:
+                    pos_sum += (float(sentiment_score) + 1)
+                else:
+                    neg_sum += (float(sentiment_score) - 1)
+            neu_count = len(sentiments) - len(nonzero)
+            if pos_sum > fabs(neg_sum):
+                pos_sum += punct_emph_amplifier
+            elif pos_sum < fabs(neg_sum):
+                neg_sum -= punct_emph_amplifier
+            total = pos_sum + fabs(neg_sum) + neu_count
+            return {"neg": round(fabs(neg_sum / total), 3), "neu": round(fabs(neu_count / total), 3),
+                    "pos": round(fabs(pos_sum / total), 3), "compound": round(compound, 4)}
 
     if not fast:  # another VADER: keep its own checks
         del Analyzer._negation_check, Analyzer._special_idioms_check, Analyzer._but_check

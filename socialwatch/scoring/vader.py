@@ -87,6 +87,7 @@ def analyzer_class() -> type:
     punctuation = string.punctuation
     fabs = math.fabs
     sqrt = math.sqrt
+    idiom_words = frozenset(w for key in (*special, *(k for k in booster if " " in k)) for w in key.split())
 
     def word_of(token: str) -> str:
         stripped = token.strip(punctuation)
@@ -147,9 +148,15 @@ def analyzer_class() -> type:
 
         @staticmethod
         def _special_idioms_check(valence: float, words: list, i: int) -> float:
-            """VADER's idiom check, on the cached lower-case tokens."""
+            """VADER's idiom check, on the cached lower-case tokens. Every idiom and multi-word
+            booster is two or more neighbouring words of `idiom_words`: without such a pair
+            around the word, none can match, and the phrases are not built."""
             low = words.low if isinstance(words, _Words) else [str(w).lower() for w in words]
             w3, w2, w1, w0 = low[i - 3], low[i - 2], low[i - 1], low[i]
+            in2, in1, in0 = w2 in idiom_words, w1 in idiom_words, w0 in idiom_words
+            if not (in1 and (in2 or in0)) and not (in2 and w3 in idiom_words) and not (
+                    in0 and i < len(low) - 1 and low[i + 1] in idiom_words):
+                return valence
             twoone = f"{w2} {w1}"
             threetwoone = f"{w3} {w2} {w1}"
             threetwo = f"{w3} {w2}"
@@ -219,8 +226,29 @@ def analyzer_class() -> type:
                     else:
                         s = 0.0
                     valence = valence + s
-                    valence = self._negation_check(valence, words, start_i, i)
-                    if start_i == 2:
+                    # VADER's negation check (`_negation_check`), inline
+                    negated = before in negate or "n't" in before
+                    if start_i == 0:
+                        if negated:
+                            valence = valence * n_scalar
+                    elif start_i == 1:
+                        if low[i - 2] == "never" and (low[i - 1] == "so" or low[i - 1] == "this"):
+                            valence = valence * 1.25
+                        elif low[i - 2] == "without" and low[i - 1] == "doubt":
+                            pass
+                        elif negated:
+                            valence = valence * n_scalar
+                    else:
+                        if (
+                            low[i - 3] == "never"
+                            and (low[i - 2] == "so" or low[i - 2] == "this")
+                            or (low[i - 1] == "so" or low[i - 1] == "this")
+                        ):
+                            valence = valence * 1.25
+                        elif low[i - 3] == "without" and (low[i - 2] == "doubt" or low[i - 1] == "doubt"):
+                            pass
+                        elif negated:
+                            valence = valence * n_scalar
                         valence = self._special_idioms_check(valence, words, i)
             # VADER's "least" check
             if i > 1 and low[i - 1] not in lexicon and low[i - 1] == "least":

@@ -22,25 +22,26 @@ words, these flags and values:
 
 from __future__ import annotations
 
+import re
 from itertools import pairwise
-
-from socialwatch.scoring.memo import Memo
 
 #: The numeric features, in this order in `values`.
 NUMERIC = ("_vneg", "_vpos", "_anger")
 
 _DIGITS = frozenset("0123456789")
+# Texts without "@", an ASCII digit or "http" (in any case) keep their tokens as they are.
+_SPECIAL = re.compile(r"[@0-9]|[hH][tT][tT][pP]")
 
 
 def tokens(low_tokens: list[str], text: str | None = None) -> list[str]:
-    """The normalised tokens (handles, links and numbers replaced by their placeholders).
-    (`text`, the tokens' source, is no longer needed.)"""
-    return list(map(_NORMAL.__getitem__, low_tokens))
+    """The normalised tokens (handles, links and numbers replaced by their placeholders);
+    `text`, the tokens' source, saves joining them to find out that none needs replacing."""
+    if not _SPECIAL.search(" ".join(low_tokens) if text is None else text):
+        return low_tokens
+    return [t if t.isalpha() else _token(t) for t in low_tokens]
 
 
 def _token(t: str) -> str:
-    if t.isalpha():
-        return t
     c = t[0]
     if c == "@":
         return "@user"
@@ -49,9 +50,6 @@ def _token(t: str) -> str:
     if not _DIGITS.isdisjoint(t):
         return "_num"
     return t
-
-
-_NORMAL = Memo(_token)  # each token's normalised form, made once
 
 
 def features(text: str, low_tokens: list[str], compound: float, anger_ratio: float,

@@ -61,7 +61,9 @@ def viral_factor(mention: dict, now: datetime | None, weight: float, followers_a
     author = mention.get("author")
     followers = verified = None
     if author:
-        followers = count(author.get("followers"))
+        followers = author.get("followers")
+        if followers is not None:
+            followers = count(followers)
         verified = author.get("verified") is True
     metrics = mention.get("metrics")
     engagements = _engagements(metrics) if metrics else None
@@ -93,7 +95,7 @@ def finish(reasons: list[dict], total: float, needs_response: bool, weights: dic
     """Clamp the total to its band, add the boost, and return the priority (reasons updated,
     their contributions made whole numbers that add up to it exactly)."""
     total = _whole(reasons, total)
-    cap = 100 if needs_response else band_cap(weights)
+    cap = 100 if needs_response else weights["needs_response"] - 1 if weights["needs_response"] >= 1 else 100  # band_cap
     if total > cap:
         reasons.append({"factor": "clamp", "contribution": round(cap - total, 1),
                         "detail": "kept below the mentions that need a response" if cap < 100 else "kept within 0..100"})
@@ -142,8 +144,8 @@ def _engagements(metrics: Any) -> float | None:
     for key in METRICS:
         value = metrics.get(key)
         if value is not None:
-            value = count(value)
-            if value is not None:
+            kind = type(value)  # (`count`, inline)
+            if kind is int or (kind is float and math.isfinite(value)):
                 total = value if total is None else total + value
     return total
 

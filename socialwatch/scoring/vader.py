@@ -14,8 +14,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from socialwatch.scoring.memo import Memo
-
 _ANALYZERS: dict[str, Any] = {}
 
 
@@ -88,14 +86,6 @@ def analyzer_class() -> type:
     fabs = math.fabs
     sqrt = math.sqrt
     idiom_words = frozenset(w for key in (*special, *(k for k in booster if " " in k)) for w in key.split())
-
-    def word_of(token: str) -> str:
-        stripped = token.strip(punctuation)
-        return stripped if len(stripped) > 2 else token
-
-    # VADER's word for each token (SentiText's), and each word in lower case, made once per token
-    words_of = Memo(word_of)
-    lower = Memo(str.lower)
 
     class Analyzer(vader.SentimentIntensityAnalyzer):
         def __init__(self) -> None:
@@ -272,8 +262,10 @@ def analyzer_class() -> type:
             text = text.strip()
             # SentiText: the tokens with surrounding punctuation stripped (unless that leaves two
             # characters or fewer: an emoticon), and whether some but not all are in capitals.
-            words = _Words(map(words_of.__getitem__, text.split()))
-            low = words.low = list(map(lower.__getitem__, words))
+            tokens = text.split()
+            stripped = [t.strip(punctuation) for t in tokens]
+            words = _Words([s if len(s) > 2 else t for t, s in zip(tokens, stripped, strict=True)])
+            low = words.low = [w.lower() for w in words]
             is_cap_diff = 0 < len(words) - sum(map(str.isupper, words)) < len(words)
             lexicon = self.lexicon
             valence = self._valence

@@ -254,9 +254,9 @@ def prepare(app: App, items: Iterator[Item], platform: str, source: str, now: ob
         for group in _groups(itertools.chain(head, items)):
             yield from _prepare_group(group)
         return
-    app.scorer.score_text("warm up")  # load VADER and the model before forking, so that the workers share them
     if hasattr(app.scorer, "warm_up"):
-        app.scorer.warm_up()  # and the language model
+        app.scorer.warm_up()  # VADER, the model and the language model, before forking: the workers share them
+    app.scorer.score_text("warm up")
     import socialwatch.pipeline  # noqa: F401  (imported before forking: a worker has nothing left to import)
     rest = itertools.chain(head, items)
     while True:

@@ -94,19 +94,80 @@ def commit_files(data_dir: pathlib.Path, writes: list[tuple[pathlib.Path, bytes]
     if len(writes) == 1:
         atomic_write(*writes[0])
         return
+    import tempfile  # (here: it costs 4 ms to import, which read-only commands never need)
+
     pairs: list[tuple[str, str]] = []
     staging = data_dir / STAGING
     staging.mkdir(exist_ok=True, mode=0o700)
+    unsynced: list[int] = []  # open temps written but not yet fsynced
     try:
         for path, payload in writes:
             path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            pairs.append((_write_temp(staging, path.name, payload), str(path)))
+            fd, tmp = tempfile.mkstemp(prefix=f"{path.name}.", suffix=".tmp", dir=staging)  # (mode 0600)
+            pairs.append((tmp, str(path)))
+            unsynced.append(fd)
+            _write_all(fd, payload)
+            if len(unsynced) >= _SYNC_BATCH:
+                _fsync_together(unsynced)
+        _fsync_together(unsynced)  # every temp is on disk before the journal names it
         atomic_write(data_dir / JOURNAL, orjson.dumps({"format": FORMAT, "replace": pairs}))
     except BaseException:
+        for fd in unsynced:
+            os.close(fd)
         for tmp, _ in pairs:
             _unlink(tmp)
         raise
     _apply_journal(data_dir, pairs)
+
+
+#: Temps held open at most before they are fsynced (and closed): well below any limit on open files.
+_SYNC_BATCH = 128
+#: Threads that fsync a commit's temps at once.
+_SYNC_THREADS = 8
+
+
+def _write_all(fd: int, payload: bytes) -> None:
+    view = memoryview(payload)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _fsync_together(fds: list[int]) -> None:
+    """fsync and close `fds` (emptying the list), several at a time: the file system then
+    makes them durable in one journal commit, instead of one disk flush per file in turn (on
+    this project's shared machine, 64 author shards: 0.02-0.29 s one after the other, depending
+    on what else writes to the disk, 0.015-0.045 s this way). The first error is raised once every file is closed."""
+    pending = fds[:]
+    fds.clear()
+    errors: list[BaseException] = []
+
+    def sync() -> None:
+        while pending:
+            try:
+                fd = pending.pop()
+            except IndexError:
+                return
+            try:
+                os.fsync(fd)
+            except BaseException as exc:  # raised by the caller, after every file is closed
+                errors.append(exc)
+            finally:
+                os.close(fd)
+
+    if len(pending) > 2:
+        import threading
+
+        threads = [threading.Thread(target=sync, name="fsync", daemon=True)
+                   for _ in range(min(_SYNC_THREADS, len(pending)) - 1)]
+        for t in threads:
+            t.start()
+        sync()
+        for t in threads:
+            t.join()
+    else:
+        sync()
+    if errors:
+        raise errors[0]
 
 
 def _apply_journal(data_dir: pathlib.Path, pairs: list[tuple[str, str]]) -> None:

@@ -256,18 +256,29 @@ class Session(SessionBase):
     def add(self, mentions: list[Mention]) -> AddResult:
         """Store mentions not seen before (by id), in one write per file."""
         result = AddResult()
+        new, duplicates = result.new, result.duplicates
         fresh_open: list[Mention] = []
         fresh_closed: list[Mention] = []
         seen: set[str] = set()
         open_ids = self.open_ids()
+        index: list[dict | None] = [None] * SHARDS  # the index shards looked at (`archived_segment`, inlined)
+        open_statuses = model.OPEN_STATUSES
+        crc32 = zlib.crc32
         for m in mentions:
             mid = m["id"]
-            if mid in seen or mid in open_ids or self.archived_segment(mid) is not None:
-                result.duplicates.append(mid)
+            if mid in seen or mid in open_ids:
+                duplicates.append(mid)
+                continue
+            number = crc32(mid.encode("utf-8", "surrogatepass")) % SHARDS
+            archived = index[number]
+            if archived is None:
+                archived = index[number] = self._shard("index", number).data
+            if isinstance(archived.get(mid), int):
+                duplicates.append(mid)
                 continue
             seen.add(mid)
-            result.new.append(mid)
-            (fresh_open if model.is_open(m) else fresh_closed).append(m)
+            new.append(mid)
+            (fresh_open if m.get("status", "new") in open_statuses else fresh_closed).append(m)
         if fresh_closed:
             self._archive(fresh_closed)
         if fresh_open:
@@ -328,20 +339,27 @@ class Session(SessionBase):
 
     def _remember_authors(self, mentions: list[Mention]) -> None:
         """Add each mention's id to its author's list (one shard lookup per author, not per mention)."""
-        shards: dict[str, _JsonShard] = {}  # lower-cased handle -> its shard
+        # handle as given -> (its shard, its list of ids, the same as a set): a set, so that an
+        # author with a long history costs one look-up per new mention, not a pass over the list
+        known: dict[str, tuple[_JsonShard, list[str], set[str]]] = {}
         for mention in mentions:
-            handle = ((mention.get("author") or {}).get("handle") or "").lower()
-            if not handle:
+            author = mention.get("author")
+            given = author.get("handle") if author else None
+            if not given:
                 continue
-            shard = shards.get(handle)
-            if shard is None:
-                shard = shards[handle] = self._shard("authors", shard_of(handle))
-            ids = shard.data.get(handle)
-            if ids is None:
-                shard.data[handle] = [mention["id"]]
-                shard.dirty = True
-            elif mention["id"] not in ids:
-                ids.append(mention["id"])
+            entry = known.get(given)
+            if entry is None:
+                handle = given.lower()
+                shard = self._shard("authors", shard_of(handle))
+                ids = shard.data.get(handle)
+                if ids is None:
+                    ids = shard.data[handle] = []
+                entry = known[given] = (shard, ids, set(ids))
+            shard, ids, present = entry
+            mid = mention["id"]
+            if mid not in present:
+                present.add(mid)
+                ids.append(mid)
                 shard.dirty = True
 
     # ---- conversations (see the module docstring) ---------------------------------------------

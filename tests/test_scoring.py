@@ -540,3 +540,31 @@ def test_other_vader_versions_fall_back_to_plain_polarity_scores(monkeypatch, sc
     monkeypatch.setattr(vader, "_ANALYZERS", {})
     fallback = Scorer()
     assert [fallback.score_text(t) for t in texts] == expected
+
+
+def test_scores_are_the_same_whatever_the_hash_seed() -> None:
+    """Every process iterates sets in its own order (PYTHONHASHSEED): the learned model's sums and
+    the risk phrase named must not depend on it, or the same text gets another intent, priority
+    or reason in the next import. The first text's question and other outputs tie exactly in the
+    weights (-0.9989 each); the others hold several risk words of one category."""
+    texts = [
+        "Apparently more than a hurricane, or an earthquake.",
+        "My mom is out of the country for my grandmothers funeral and I'm alone. My dad tells me my grandad "
+        "is in the hospital and they found cancer",
+        "But until Irene Chang, a reporter for a campus newspaper at the University of California at Berkeley, "
+        "did a little digging, students probably didn't know that",
+        "My GP says the doctor at the NHS hospital will call, my nan is in a care home and is 89",
+    ]
+    code = ("import json, sys; from socialwatch.scoring import Scorer; s = Scorer();"
+            "print(json.dumps([s.score_text(t) for t in json.loads(sys.argv[1])], sort_keys=True))")
+    outputs = set()
+    for seed in range(8):
+        env = {**os.environ, "PYTHONHASHSEED": str(seed)}
+        done = subprocess.run([sys.executable, "-c", code, json.dumps(texts)], cwd=ROOT, env=env,
+                              capture_output=True, text=True, check=True)
+        outputs.add(done.stdout)
+    assert len(outputs) == 1
+    scores = json.loads(outputs.pop())
+    assert scores[0]["intent"] == "question"  # an exact tie goes to the first name in order
+    assert "medical 'hospital'" in scores[1]["reasons"][2]["detail"]  # the first one in the text
+    assert "press 'reporter'" in [r["detail"] for r in scores[2]["reasons"] if r["factor"] == "risk"][0]

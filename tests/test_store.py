@@ -271,3 +271,68 @@ def test_a_commit_of_several_files_is_all_or_nothing_when_killed(store: TinyStor
             pass  # a locked session sweeps the orphans
     assert not (store.data_dir / "commit.journal").exists()
     assert list((store.data_dir / ".commit").iterdir()) == []
+
+
+# -- the staged files of a commit are fsynced together, all before the journal ---------------------
+
+def _writes(root: pathlib.Path, n: int) -> list[tuple[pathlib.Path, bytes]]:
+    return [(root / "authors" / f"{i:02d}.json", b'{"n": %d}' % i) for i in range(n)] + [
+        (root / "open.json", b"x" * 300_000)]
+
+
+def test_a_commit_fsyncs_every_staged_file_before_its_journal(tmp_path: pathlib.Path, monkeypatch) -> None:
+    from socialwatch import storage
+
+    synced: set[int] = set()  # inodes
+    real_fsync, real_atomic = os.fsync, storage.atomic_write
+    staged_when_journaled: list[set[int]] = []
+
+    def fsync(fd: int) -> None:
+        real_fsync(fd)
+        synced.add(os.fstat(fd).st_ino)
+
+    def atomic_write(path: pathlib.Path, payload: bytes) -> None:
+        if path.name == storage.JOURNAL:
+            staged_when_journaled.append({os.stat(tmp).st_ino for tmp, _ in orjson.loads(payload)["replace"]})
+            assert staged_when_journaled[-1] <= synced  # every file the journal names is on disk already
+        real_atomic(path, payload)
+
+    import orjson
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(storage, "atomic_write", atomic_write)
+    monkeypatch.setattr(storage, "_SYNC_BATCH", 16)  # several batches
+    writes = _writes(tmp_path, 40)
+    storage.commit_files(tmp_path, writes)
+    assert len(staged_when_journaled) == 1 and len(staged_when_journaled[0]) == 41
+    for path, payload in writes:
+        assert path.read_bytes() == payload
+    assert list((tmp_path / storage.STAGING).iterdir()) == []
+
+
+def test_a_failed_fsync_fails_the_commit_and_changes_nothing(tmp_path: pathlib.Path, monkeypatch) -> None:
+    from socialwatch import storage
+
+    old = _writes(tmp_path, 10)
+    storage.commit_files(tmp_path, old)
+    open_fds = len(os.listdir("/proc/self/fd")) if os.path.isdir("/proc/self/fd") else None
+    real_fsync = os.fsync
+    calls = []
+
+    def failing(fd: int) -> None:
+        calls.append(fd)
+        if len(calls) == 5:
+            raise OSError(5, "Input/output error")
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", failing)
+    new = [(path, payload + b" ") for path, payload in old]
+    with pytest.raises(OSError, match="Input/output error"):
+        storage.commit_files(tmp_path, new)
+    monkeypatch.setattr(os, "fsync", real_fsync)
+    for path, payload in old:
+        assert path.read_bytes() == payload  # the old files stand
+    assert not (tmp_path / storage.JOURNAL).exists()
+    assert list((tmp_path / storage.STAGING).iterdir()) == []  # no staged file left behind
+    if open_fds is not None:
+        assert len(os.listdir("/proc/self/fd")) == open_fds  # every staged file was closed

@@ -59,32 +59,39 @@ class LinearModel:
 
     def __init__(self, data: dict[str, Any]) -> None:
         self.outputs: list[str] = list(data["outputs"])
-        self.bias = tuple(float(b) for b in data["bias"])
-        # single words and flags by name, word pairs by the tuple (first, second)
-        self.weights: dict = {}
-        for f, w in data["weights"].items():
-            if " " in f:
-                first, second = f.split(" ", 1)
-                self.weights[(first, second)] = tuple(w)
-            else:
-                self.weights[f] = tuple(w)
-        self.numeric = tuple(tuple(data["numeric"][name]) for name in NUMERIC)
+        # Weights in ten-thousandths (the file rounds them to 4 decimals), as floats holding whole
+        # numbers: their sums are exact whatever order a set yields a text's features in, so a
+        # text gets the same probabilities in every process (sums of the weights themselves, in
+        # set order, differed in the last bits from run to run, which could break a tie between
+        # two intents). The numeric features are added after them, always in the same order.
+        self.bias = tuple([_units(b) for b in data["bias"]])
+        self.numeric = tuple(tuple([_units(x) for x in data["numeric"][name]]) for name in NUMERIC)
+        self._numeric_weights = tuple(tuple([float(x) for x in data["numeric"][name]]) for name in NUMERIC)
         self.thresholds: dict[str, float] = dict(data["thresholds"])
         self.index = {name: i for i, name in enumerate(self.outputs)}
         self.intent_columns = [(self.index[f"intent:{name}"], name) for name in LEARNED_INTENTS]
         self.info: dict[str, Any] = dict(data.get("trained_on") or {})
-        self.keys = frozenset(self.weights)
         self._flag_columns = tuple(self.index[name] for name in ("complaint", "needs_response", "angry"))
         self._flag_thresholds = tuple(self.thresholds[name] for name in ("complaint", "needs_response", "angry"))
         # The explained outputs: the features of some weight in each (|weight| >= STRONG) and
         # their labels, made once here; numeric features get theirs on first use.
         self._explained = (self.index["needs_response"], self.index["complaint"])
+        # single words and flags by name, word pairs by the tuple (first, second)
+        self.weights: dict = {}
         # feature -> ((size, label) or None for needs_response, the same for complaint)
         self._strong_either: dict = {}
-        for f, w in self.weights.items():
-            entry = tuple(_label(f, w[i]) if abs(w[i]) >= STRONG else None for i in self._explained)
-            if entry != (None, None):
-                self._strong_either[f] = entry
+        n, c = self._explained
+        for f, w in data["weights"].items():
+            key: str | tuple[str, str] = f
+            if " " in f:
+                first, second = f.split(" ", 1)
+                key = (first, second)
+            self.weights[key] = tuple([float(round(x * SCALE)) for x in w])  # (see _units)
+            wn, wc = w[n], w[c]
+            if wn >= STRONG or wn <= -STRONG or wc >= STRONG or wc <= -STRONG:
+                self._strong_either[key] = (_label(key, wn) if abs(wn) >= STRONG else None,
+                                            _label(key, wc) if abs(wc) >= STRONG else None)
+        self.keys = frozenset(self.weights)
         self._strong_keys = frozenset(self._strong_either)
         self._numeric_labels: dict = {}
 
@@ -96,16 +103,18 @@ class LinearModel:
         other._flag_thresholds = tuple(other.thresholds[n] for n in ("complaint", "needs_response", "angry"))
         return other
 
-    def present(self, feats: set[str], toks: list[str]) -> tuple[list, list]:
-        """(the features of a text that have weights: names, and word pairs as (first, second)
-        tuples; their weight rows). Set intersections in C: no loop over the words here."""
-        found = list(feats & self.keys)
+    def present(self, feats: set[str], toks: list[str]) -> set:
+        """The features of a text that have weights: names, and word pairs as (first, second)
+        tuples. Set intersections in C: no loop over the words here."""
+        found = feats & self.keys
         if len(toks) > 1:
-            found += self.keys.intersection(pairwise(toks))  # a pair counts once, like a word
-        return found, list(map(self.weights.__getitem__, found))
+            found.update(self.keys.intersection(pairwise(toks)))  # a pair counts once, like a word
+        return found
 
-    def logits(self, rows: list, values: tuple[float, ...]) -> list[float]:
-        """The raw score of every output, given the weight rows of the features present."""
+    def logits(self, found: set, values: tuple[float, ...]) -> list[float]:
+        """The raw score of every output in 1/SCALE units, given the features present and the
+        numeric values (the weights' sum is exact; the numeric features come last, in order)."""
+        rows = list(map(self.weights.__getitem__, found))
         rows.append(self.bias)
         v0, v1, v2 = values
         n0, n1, n2 = self.numeric
@@ -120,11 +129,11 @@ class LinearModel:
     def predict(self, feats: set[str], toks: list[str], values: tuple[float, ...], explain: bool = True) -> dict[str, Any]:
         """{complaint, needs_response, angry: (flag, probability); intent: (name, confidence);
         explain: {needs_response, complaint: the three largest contributions, as text}}."""
-        found, rows = self.present(feats, toks)
-        z = self.logits(rows, values)
+        found = self.present(feats, toks)
+        z = self.logits(found, values)
         c, n, a = self._flag_columns
         th_c, th_n, th_a = self._flag_thresholds
-        p_complaint, p_needs, p_angry = _sigmoid(z[c]), _sigmoid(z[n]), _sigmoid(z[a])
+        p_complaint, p_needs, p_angry = _sigmoid(z[c] / SCALE), _sigmoid(z[n] / SCALE), _sigmoid(z[a] / SCALE)
         complaint = p_complaint >= th_c
         out: dict[str, Any] = {
             "complaint": (complaint, p_complaint),
@@ -134,7 +143,7 @@ class LinearModel:
         if complaint:
             out["intent"] = ("complaint", p_complaint)
         else:
-            probs = [(_sigmoid(z[i]), name) for i, name in self.intent_columns]
+            probs = [(_sigmoid(z[i] / SCALE), name) for i, name in self.intent_columns]
             total = sum(p for p, _ in probs) or 1.0
             p, name = max(probs)
             out["intent"] = (name, (p / total) * (1.0 - p_complaint))
@@ -142,7 +151,7 @@ class LinearModel:
             out["explain"] = self._explain(found, values, complaint)
         return out
 
-    def _explain(self, present: list, values: tuple[float, ...], complaint: bool) -> dict[str, str]:
+    def _explain(self, present: set, values: tuple[float, ...], complaint: bool) -> dict[str, str]:
         """The three features that weigh most (either way) in needs_response and (for a
         complaint: no other intent shows them) in complaint, as "'word' +1.2, a question mark
         -0.6". Only the features of some weight (`STRONG`) are looked at, and their labels are
@@ -167,13 +176,21 @@ class LinearModel:
         """((size, label) or None for each explained output) of numeric feature `j` at `value`."""
         entry = []
         for i in self._explained:
-            contribution = self.numeric[j][i] * value
+            contribution = self._numeric_weights[j][i] * value
             strong = contribution >= STRONG or contribution <= -STRONG
             entry.append((abs(contribution), f"{describe(NUMERIC[j])} {contribution:+.1f}") if strong else None)
         return _NOTHING if entry == [None, None] else tuple(entry)
 
 
 _NOTHING = ()
+#: Weights are held in units of 1/SCALE (the weights file has 4 decimals).
+SCALE = 10_000
+
+
+def _units(weight: float) -> float:
+    """A weight of the file in 1/SCALE units: a whole number (the file rounds weights to 4
+    decimals), as a float, so that sums of weights are exact and fast."""
+    return float(round(float(weight) * SCALE))
 
 
 def _label(feature: str | tuple[str, str], weight: float) -> tuple[float, str]:

@@ -29,7 +29,8 @@ from itertools import pairwise
 NUMERIC = ("_vneg", "_vpos", "_anger")
 
 _DIGITS = frozenset("0123456789")
-_SPECIAL = re.compile(r"[@\d]|http", re.IGNORECASE)
+# Texts without "@", an ASCII digit or "http" (in any case) keep their tokens as they are.
+_SPECIAL = re.compile(r"[@0-9]|[hH][tT][tT][pP]")
 
 
 def tokens(low_tokens: list[str], text: str | None = None) -> list[str]:

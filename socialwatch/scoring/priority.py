@@ -54,18 +54,24 @@ def band_cap(weights: dict[str, float]) -> float:
     return floor - 1 if floor >= 1 else 100
 
 
-def viral_factor(mention: dict, age: float | None, weight: float, followers_at: float,
+def viral_factor(mention: dict, now: datetime | None, weight: float, followers_at: float,
                  velocity_at: float) -> tuple[bool, dict | None]:
-    """Reach and engagement velocity: (viral, the factor or None when nothing is known)."""
+    """Reach and engagement velocity: (viral, the factor or None when nothing is known). The
+    mention's age (to `now`) is worked out only when a velocity needs it."""
     author = mention.get("author")
     followers = verified = None
     if author:
-        followers = count(author.get("followers"))
+        followers = author.get("followers")
+        if followers is not None:
+            followers = count(followers)
         verified = author.get("verified") is True
     metrics = mention.get("metrics")
     engagements = _engagements(metrics) if metrics else None
-    if engagements is not None and age is None:
-        engagements = None  # a velocity needs the age
+    age = None
+    if engagements is not None:
+        age = age_hours(mention.get("created_at"), now)
+        if age is None:
+            engagements = None  # a velocity needs the age
     if followers is None and not verified and engagements is None:
         return False, None
     level = 0.0
@@ -89,7 +95,7 @@ def finish(reasons: list[dict], total: float, needs_response: bool, weights: dic
     """Clamp the total to its band, add the boost, and return the priority (reasons updated,
     their contributions made whole numbers that add up to it exactly)."""
     total = _whole(reasons, total)
-    cap = 100 if needs_response else band_cap(weights)
+    cap = 100 if needs_response else weights["needs_response"] - 1 if weights["needs_response"] >= 1 else 100  # band_cap
     if total > cap:
         reasons.append({"factor": "clamp", "contribution": round(cap - total, 1),
                         "detail": "kept below the mentions that need a response" if cap < 100 else "kept within 0..100"})
@@ -109,10 +115,10 @@ def _whole(reasons: list[dict], total: float) -> int:
     then the rounding error taken from (or given to) those that lost (or gained) most by it, so
     that the factors `show` lists add up to the priority it shows."""
     target = round(total)
-    values = [r["contribution"] for r in reasons]
-    whole = [round(v) for v in values]
+    whole = [round(r["contribution"]) for r in reasons]
     error = target - sum(whole)
     if error:
+        values = [r["contribution"] for r in reasons]
         step = 1 if error > 0 else -1
         order = sorted(range(len(values)), key=lambda i: (values[i] - whole[i]) * step, reverse=True)
         for i in order[: abs(error)]:
@@ -138,8 +144,8 @@ def _engagements(metrics: Any) -> float | None:
     for key in METRICS:
         value = metrics.get(key)
         if value is not None:
-            value = count(value)
-            if value is not None:
+            kind = type(value)  # (`count`, inline)
+            if kind is int or (kind is float and math.isfinite(value)):
                 total = value if total is None else total + value
     return total
 

@@ -8,10 +8,34 @@ from typing import Any
 #: Probabilities as shown ("0.93"), by hundredths: formatting floats is a good part of the cost
 #: of composing a score on ingest.
 _P = [f"{i / 100:.2f}" for i in range(101)]
+#: Cue points ("0.67") and compounds ("-0.54") as shown, formatted once per value (both have a
+#: few thousand values at most: points are rounded to 3 decimals, compounds to 4). Zero is never
+#: looked up: 0.0 and -0.0 are one key but are shown differently.
+_POINTS: dict[float, str] = {}
+_COMPOUNDS: dict[float, str] = {}
+_CACHED = 20_000
 
 
 def _p(value: float) -> str:
     return _P[int(value * 100 + 0.5)]
+
+
+def _points(value: float) -> str:
+    shown = _POINTS.get(value) if value else None
+    if shown is None:
+        shown = f"{value:.2f}"
+        if value and len(_POINTS) < _CACHED:
+            _POINTS[value] = shown
+    return shown
+
+
+def _compound(value: float) -> str:
+    shown = _COMPOUNDS.get(value) if value else None
+    if shown is None:
+        shown = f"VADER compound {value:+.2f}"
+        if value and len(_COMPOUNDS) < _CACHED:
+            _COMPOUNDS[value] = shown
+    return shown
 
 
 def reasons_of(a: Any, w: dict[str, float], needs_response: bool, complaint: bool, angry: bool,
@@ -19,17 +43,18 @@ def reasons_of(a: Any, w: dict[str, float], needs_response: bool, complaint: boo
     """The text's factors (response, intent, risk, anger, negativity) and their total."""
     p = a.prediction
     ex = a.explain
-    why = "; " + a.note if a.note else ""
+    note = a.note
+    why = "; " + note if note else ""
     needed, p_needs = p["needs_response"]
-    words = ex.get("needs_response")
+    words = ex.get("needs_response") if ex else None
     tail = ": " + words + ")" if words else why + ")"
     if needs_response:
         response = w["needs_response"]
         detail = "needs a response: a risk cue" if a.risk and not needed else "needs a response (p " + _p(p_needs) + tail
     else:
         response = round(w["needs_response"] * 0.25 * p_needs, 1)
-        if a.note and a.note.startswith("addressed to"):
-            detail = "no response needed: " + a.note
+        if note and note.startswith("addressed to"):
+            detail = "no response needed: " + note
         else:
             detail = "no response needed (p " + _p(p_needs) + tail
     reasons = [{"factor": "response", "contribution": response, "detail": detail}]
@@ -41,11 +66,12 @@ def reasons_of(a: Any, w: dict[str, float], needs_response: bool, complaint: boo
         if not said and angry:
             detail = "complaint: angry"
         else:
-            words = ex.get("complaint")
+            words = ex.get("complaint") if ex else None
             detail = "complaint (p " + _p(p_complaint) + (": " + words + ")" if words else ")")
     else:
         points = w["question"] if intent == "question" or intent == "request" else 0.0
-        confidence = p["intent"][1] if p["intent"][0] == intent else p["complaint"][1]
+        predicted = p["intent"]
+        confidence = predicted[1] if predicted[0] == intent else p["complaint"][1]
         detail = intent + " (" + _p(confidence) + why + ")"
     reasons.append({"factor": "intent", "contribution": points, "detail": detail})
     total += points
@@ -57,19 +83,21 @@ def reasons_of(a: Any, w: dict[str, float], needs_response: bool, complaint: boo
         reasons.append({"factor": "risk", "contribution": points, "detail": detail})
         total += points
 
-    p_angry = p["angry"][1]
+    said, p_angry = p["angry"]
     anger = w["anger"] if angry else round(w["anger"] * 0.3 * p_angry, 1)
     found = "; ".join([f"{name} '{detail}'" for name, _, detail in a.cues]) if a.cues else "no cues"
-    detail = f"{'angry' if angry else 'not angry'} (p {_p(p_angry)}; cue points {a.points:.2f}: {found})"
+    detail = ("angry (p " if angry else "not angry (p ") + _p(p_angry) + "; cue points " + _points(a.points) + ": " + found + ")"
     reasons.append({"factor": "anger", "contribution": anger, "detail": detail})
     total += anger
 
-    if a.compound is None:
-        reasons.append({"factor": "negativity", "contribution": 0.0, "detail": a.note or "sentiment not scored"})
+    compound = a.compound
+    if compound is None:
+        reasons.append({"factor": "negativity", "contribution": 0.0, "detail": note or "sentiment not scored"})
     else:
-        negativity = round(w["negativity"] * -a.compound, 1) if a.compound < 0 else 0.0
-        scorer = "; " + a.note if a.note and a.note.startswith("scored for") else ""
-        detail = f"VADER compound {a.compound:+.2f}{scorer}"
+        negativity = round(w["negativity"] * -compound, 1) if compound < 0 else 0.0
+        detail = _compound(compound)
+        if note and note.startswith("scored for"):
+            detail += "; " + note
         reasons.append({"factor": "negativity", "contribution": negativity, "detail": detail})
         total += negativity
     return reasons, total

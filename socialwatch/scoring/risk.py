@@ -154,6 +154,8 @@ class RiskFinder:
             low = text.lower()
             if not low.isascii():
                 low = low.replace("’", "'")
+            if len(hits) > 1:  # in the text's order, so that every process names the same phrase
+                hits = sorted(hits, key=low_tokens.index)
             for word in hits:
                 for category, phrase in self.index[word]:
                     if category in found:

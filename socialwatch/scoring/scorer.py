@@ -22,7 +22,7 @@ from socialwatch.scoring.cues import CueFinder
 from socialwatch.scoring.cuewords import ENGLISH_WORDS as _ENGLISH
 from socialwatch.scoring.cuewords import SUGGESTION, SUGGESTION_TRIGGERS, THANKS_WORDS
 from socialwatch.scoring.features import features
-from socialwatch.scoring.priority import age_hours, finish, viral_factor
+from socialwatch.scoring.priority import finish, viral_factor
 from socialwatch.scoring.reasons import reasons_of
 from socialwatch.scoring.risk import RiskFinder
 
@@ -247,15 +247,25 @@ class Scorer:
 
     def warm_up(self) -> None:
         """Load VADER, the model and the language model now (before forking workers that
-        should share them)."""
-        _ = self.analyzer, self.model
+        should share them). The language model loads in a thread meanwhile: fastText reads it
+        without holding the interpreter lock, so it costs no time of its own."""
+        loader = None
         if self.detect_language:
+            import threading
+
             from socialwatch.scoring import language
 
-            try:
-                language.load()
-            except language.LanguageModelMissing:
-                pass  # reported when a text needs it
+            def load() -> None:
+                try:
+                    language.load()
+                except language.LanguageModelMissing:
+                    pass  # reported when a text needs it
+
+            loader = threading.Thread(target=load, name="language-model", daemon=True)
+            loader.start()
+        _ = self.analyzer, self.model
+        if loader is not None:
+            loader.join()
 
     def compose(self, a: Analysis, mention: dict, now: datetime | None, boost: int, reason: str | None) -> dict:
         """The score of an analysed text, with the mention's reach, kind and age."""
@@ -266,17 +276,19 @@ class Scorer:
         intent, confidence = p["intent"]
         if complaint and intent != "complaint":
             intent = "complaint"
-        needs_response = p["needs_response"][0] or bool(a.risk)
-        elsewhere = self._addressed_elsewhere(mention.get("text") or "") if mention and not a.risk else None
-        if elsewhere and needs_response:
-            needs_response = False
-            a = a._replace(note=f"addressed to {elsewhere}, not to the brand")
-            a.prediction["needs_response"] = (False, min(a.prediction["needs_response"][1], 0.5))
+        risk = a.risk
+        needs_response = p["needs_response"][0] or bool(risk)
+        if needs_response and mention and not risk:
+            text = mention.get("text")
+            elsewhere = self._addressed_elsewhere(text) if text and text[0] == "@" else None
+            if elsewhere:
+                needs_response = False
+                a = a._replace(note=f"addressed to {elsewhere}, not to the brand")
+                a.prediction["needs_response"] = (False, min(a.prediction["needs_response"][1], 0.5))
         reasons, total = reasons_of(a, w, needs_response, complaint, angry, intent)
         viral = False
         if mention:
-            age = age_hours(mention.get("created_at"), now)
-            viral, factor = viral_factor(mention, age, w["viral"], self.viral_followers, self.viral_velocity)
+            viral, factor = viral_factor(mention, now, w["viral"], self.viral_followers, self.viral_velocity)
             if factor is not None:
                 reasons.append(factor)
                 total += factor["contribution"]
@@ -287,7 +299,8 @@ class Scorer:
         score = {
             "compound": a.compound, "pos": a.pos, "neu": a.neu, "neg": a.neg,
             "angry": angry, "viral": viral, "complaint": complaint, "needs_response": needs_response,
-            "intent": intent, "intent_confidence": round(confidence, 2), "risk": [c for c, _ in a.risk],
+            "intent": intent, "intent_confidence": round(confidence, 2),
+            "risk": [c for c, _ in risk] if risk else [],
             "language": a.language, "priority": priority, "reasons": reasons,
         }
         if a.compound is None:

@@ -70,6 +70,7 @@ def analyzer_class() -> type:
     """
     if "class" in _ANALYZERS:
         return _ANALYZERS["class"]
+    import math
     import string
 
     from vaderSentiment import vaderSentiment as vader
@@ -82,6 +83,9 @@ def analyzer_class() -> type:
     c_incr = vader.C_INCR
     scalar_inc_dec = vader.scalar_inc_dec
     punctuation = string.punctuation
+    fabs = math.fabs
+    sqrt = math.sqrt
+    idiom_words = frozenset(w for key in (*special, *(k for k in booster if " " in k)) for w in key.split())
 
     class Analyzer(vader.SentimentIntensityAnalyzer):
         def __init__(self) -> None:
@@ -134,9 +138,15 @@ def analyzer_class() -> type:
 
         @staticmethod
         def _special_idioms_check(valence: float, words: list, i: int) -> float:
-            """VADER's idiom check, on the cached lower-case tokens."""
+            """VADER's idiom check, on the cached lower-case tokens. Every idiom and multi-word
+            booster is two or more neighbouring words of `idiom_words`: without such a pair
+            around the word, none can match, and the phrases are not built."""
             low = words.low if isinstance(words, _Words) else [str(w).lower() for w in words]
             w3, w2, w1, w0 = low[i - 3], low[i - 2], low[i - 1], low[i]
+            in2, in1, in0 = w2 in idiom_words, w1 in idiom_words, w0 in idiom_words
+            if not (in1 and (in2 or in0)) and not (in2 and w3 in idiom_words) and not (
+                    in0 and i < len(low) - 1 and low[i + 1] in idiom_words):
+                return valence
             twoone = f"{w2} {w1}"
             threetwoone = f"{w3} {w2} {w1}"
             threetwo = f"{w3} {w2}"
@@ -206,8 +216,29 @@ def analyzer_class() -> type:
                     else:
                         s = 0.0
                     valence = valence + s
-                    valence = self._negation_check(valence, words, start_i, i)
-                    if start_i == 2:
+                    # VADER's negation check (`_negation_check`), inline
+                    negated = before in negate or "n't" in before
+                    if start_i == 0:
+                        if negated:
+                            valence = valence * n_scalar
+                    elif start_i == 1:
+                        if low[i - 2] == "never" and (low[i - 1] == "so" or low[i - 1] == "this"):
+                            valence = valence * 1.25
+                        elif low[i - 2] == "without" and low[i - 1] == "doubt":
+                            pass
+                        elif negated:
+                            valence = valence * n_scalar
+                    else:
+                        if (
+                            low[i - 3] == "never"
+                            and (low[i - 2] == "so" or low[i - 2] == "this")
+                            or (low[i - 1] == "so" or low[i - 1] == "this")
+                        ):
+                            valence = valence * 1.25
+                        elif low[i - 3] == "without" and (low[i - 2] == "doubt" or low[i - 1] == "doubt"):
+                            pass
+                        elif negated:
+                            valence = valence * n_scalar
                         valence = self._special_idioms_check(valence, words, i)
             # VADER's "least" check
             if i > 1 and low[i - 1] not in lexicon and low[i - 1] == "least":
@@ -245,8 +276,54 @@ def analyzer_class() -> type:
                     sentiments.append(0)
                 else:
                     sentiments.append(valence(words, low, is_cap_diff, i))
-            sentiments = self._but_check(words, sentiments)
-            return self.score_valence(sentiments, text), words, low, is_cap_diff
+            if "but" in low:
+                sentiments = self._but_check(words, sentiments)
+            return self._score_valence(sentiments, text), words, low, is_cap_diff
+
+        @staticmethod
+        def _score_valence(sentiments: list, text: str) -> dict:
+            """VADER's `score_valence` (with its punctuation emphasis, `normalize` and the sifting
+            of the scores), in one function: the same operations in the same order, so the same
+            floats; the sifting passes over the non-zero scores only."""
+            if not sentiments:
+                return {"neg": 0.0, "neu": 0.0, "pos": 0.0, "compound": 0.0}
+            nonzero = list(filter(None, sentiments))
+            if not nonzero:  # VADER's arithmetic gives exactly this for all-neutral words
+                return {"neg": 0.0, "neu": 1.0, "pos": 0.0, "compound": 0.0}
+            sum_s = float(sum(sentiments))
+            ep_count = text.count("!")
+            if ep_count > 4:
+                ep_count = 4
+            ep_amplifier = ep_count * 0.292
+            qm_count = text.count("?")
+            qm_amplifier = 0
+            if qm_count > 1:
+                qm_amplifier = qm_count * 0.18 if qm_count <= 3 else 0.96
+            punct_emph_amplifier = ep_amplifier + qm_amplifier
+            if sum_s > 0:
+                sum_s += punct_emph_amplifier
+            elif sum_s < 0:
+                sum_s -= punct_emph_amplifier
+            compound = sum_s / sqrt((sum_s * sum_s) + 15)
+            if compound < -1.0:
+                compound = -1.0
+            elif compound > 1.0:
+                compound = 1.0
+            pos_sum = 0.0
+            neg_sum = 0.0
+            for sentiment_score in nonzero:
+                if sentiment_score > 0:
+                    pos_sum += (float(sentiment_score) + 1)
+                else:
+                    neg_sum += (float(sentiment_score) - 1)
+            neu_count = len(sentiments) - len(nonzero)
+            if pos_sum > fabs(neg_sum):
+                pos_sum += punct_emph_amplifier
+            elif pos_sum < fabs(neg_sum):
+                neg_sum -= punct_emph_amplifier
+            total = pos_sum + fabs(neg_sum) + neu_count
+            return {"neg": round(fabs(neg_sum / total), 3), "neu": round(fabs(neu_count / total), 3),
+                    "pos": round(fabs(pos_sum / total), 3), "compound": round(compound, 4)}
 
     if not fast:  # another VADER: keep its own checks
         del Analyzer._negation_check, Analyzer._special_idioms_check, Analyzer._but_check

@@ -45,6 +45,7 @@ def reasons_of(a: Any, w: dict[str, float], needs_response: bool, complaint: boo
     ex = a.explain
     note = a.note
     why = "; " + note if note else ""
+    rule = p.get("rule")  # a tone rule over the model (`tone`)
     needed, p_needs = p["needs_response"]
     words = ex.get("needs_response") if ex else None
     tail = ": " + words + ")" if words else why + ")"
@@ -57,6 +58,8 @@ def reasons_of(a: Any, w: dict[str, float], needs_response: bool, complaint: boo
             detail = "no response needed: " + note
         else:
             detail = "no response needed (p " + _p(p_needs) + tail
+    if rule:
+        detail += "; " + rule
     reasons = [{"factor": "response", "contribution": response, "detail": detail}]
     total = response
 
@@ -80,12 +83,19 @@ def reasons_of(a: Any, w: dict[str, float], needs_response: bool, complaint: boo
         extra = min(len(a.risk) - 1, 2)
         points = round(w["risk"] * (1 + 0.2 * extra), 1)
         detail = "; ".join([f"{category.replace('_', ' ')} '{phrase}'" for category, phrase in a.risk])
+        if not needs_response:  # vulnerability in thanks only: listed, no points, no response forced
+            points = 0.0
+            detail += " (in thanks only: no response forced)"
         reasons.append({"factor": "risk", "contribution": points, "detail": detail})
         total += points
 
     said, p_angry = p["angry"]
     anger = w["anger"] if angry else round(w["anger"] * 0.3 * p_angry, 1)
-    found = "; ".join([f"{name} '{detail}'" for name, _, detail in a.cues]) if a.cues else "no cues"
+    found = "; ".join([f"{name} '{detail}'" for name, _, detail in a.cues]) if a.cues else ""
+    mood = a.points - sum([c[1] for c in a.cues]) if a.cues else a.points  # VADER's part of the points
+    if mood >= 0.005 or mood <= -0.005:
+        found += ("; " if found else "") + ("negative" if mood > 0 else "positive") + " sentiment " + f"{mood:+.2f}"
+    found = found or "no cues"
     detail = ("angry (p " if angry else "not angry (p ") + _p(p_angry) + "; cue points " + _points(a.points) + ": " + found + ")"
     reasons.append({"factor": "anger", "contribution": anger, "detail": detail})
     total += anger

@@ -25,6 +25,7 @@ from socialwatch.scoring.features import features
 from socialwatch.scoring.priority import finish, viral_factor
 from socialwatch.scoring.reasons import reasons_of
 from socialwatch.scoring.risk import RiskFinder
+from socialwatch.scoring.tone import VULNERABILITY, adjust
 
 
 class Analysis(NamedTuple):
@@ -172,6 +173,9 @@ class Scorer:
             # a suggestion addressed to the brand is feedback, and needs a response (guidelines)
             prediction["intent"] = ("feedback", prediction["intent"][1])
             prediction["needs_response"] = (True, prediction["needs_response"][1])
+        rule = adjust(prediction, text, low, cues, "cue:problem" in feats, vs["compound"])
+        if rule:
+            prediction["rule"] = rule
         return Analysis(vs["compound"], vs["pos"], vs["neu"], vs["neg"], points, cues, risk, language, prediction,
                         explain, None)
 
@@ -277,7 +281,9 @@ class Scorer:
         if complaint and intent != "complaint":
             intent = "complaint"
         risk = a.risk
-        needs_response = p["needs_response"][0] or bool(risk)
+        # a risk cue always needs a response, except vulnerability in thanks ("helping my nan, she's 91")
+        needs_response = p["needs_response"][0] or bool(risk) and not (
+            "praise_only" in p and VULNERABILITY.issuperset([c for c, _ in risk]))
         if needs_response and mention and not risk:
             text = mention.get("text")
             elsewhere = self._addressed_elsewhere(text) if text and text[0] == "@" else None

@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 
 from socialwatch.errors import ConfigError
 from socialwatch.model import utcnow
-from socialwatch.scoring import classifier
+from socialwatch.scoring import classifier, langcues
 from socialwatch.scoring import settings as cfg
 from socialwatch.scoring.cues import CueFinder
 from socialwatch.scoring.cuewords import ENGLISH_WORDS as _ENGLISH
@@ -190,21 +190,34 @@ class Scorer:
         intent = "question" if asks else "praise" if thanks else "other"
         prediction = {"complaint": (False, 0.0), "needs_response": (asks or not thanks, 0.5),
                       "angry": (False, 0.0), "intent": (intent, 0.5)}
+        explain, said = {}, langcues.find(text)  # complaint, churn and anger cues of other languages
+        if said:
+            points, cues = langcues.anger(said)
+            if "churn" in said or "complaint" in said and ("resolved" not in said or "anger" in said):
+                why = f"{'complaint' if 'complaint' in said else 'churn'} cue '{said.get('complaint') or said['churn']}'"
+                prediction = {"complaint": (True, 1.0), "needs_response": (True, 1.0),
+                              "angry": (points >= 2 * self.angry_threshold, 1.0 if points >= 2 * self.angry_threshold
+                                        else 0.0), "intent": ("complaint", 1.0)}
+                explain = {"complaint": why, "needs_response": why}
         scored = self.score_language(text, language) if language in self.languages else None
         note = f"sentiment not scored for {name(language)}"
         compound = pos = neu = neg = None
         if scored:
             compound, pos, neu, neg = (scored.get(k) for k in ("compound", "pos", "neu", "neg"))
+            confidence = float(scored.get("intent_confidence") or 1.0)
             for flag in ("complaint", "needs_response", "angry"):
                 if flag in scored:
-                    prediction[flag] = (bool(scored[flag]), 1.0 if scored[flag] else 0.0)
+                    # the plugin's confidence in a complaint is its probability (not a made-up 1.00)
+                    sure = confidence if flag == "complaint" and scored.get("intent") == "complaint" else 1.0
+                    prediction[flag] = (bool(scored[flag]), sure if scored[flag] else 1.0 - sure)
             if scored.get("intent") in classifier.INTENTS:
-                prediction["intent"] = (scored["intent"], float(scored.get("intent_confidence") or 1.0))
+                prediction["intent"] = (scored["intent"], confidence)
             elif prediction["complaint"][0]:
                 prediction["intent"] = ("complaint", 1.0)
             note = f"scored for {name(language)} by {type(self).__name__}"
-        return Analysis(compound, pos, neu, neg, points if scored else 0.0, cues if scored else [], risk,
-                        language, prediction, {}, note)
+        if not said and not scored:
+            points, cues = 0.0, []
+        return Analysis(compound, pos, neu, neg, points, cues, risk, language, prediction, explain, note)
 
     # -- composition -------------------------------------------------------------------------------
 

@@ -35,6 +35,8 @@ costs one set intersection.
 
 from __future__ import annotations
 
+import re
+
 from socialwatch.scoring.cuewords import (
     ANGER_WORDS,
     ANGRY_EMOJI,
@@ -139,6 +141,8 @@ add(NEAR_INDEX, "cheerful", CHEERFUL)
 NEAR_TRIGGERS = frozenset(NEAR_INDEX)
 PROBLEM = frozenset(PROBLEM_WORDS.split("|"))
 REAL_PROBLEM = PROBLEM - NEGATIONS
+LATE_RELATIVE = re.compile(r"\blate (?:mum|mom|mother|dad|father|husband|wife|partner|son|daughter|gran|nan|grandad"
+                           r"|grandfather|grandmother|brother|sister|uncle|aunt)")
 # Sarcastic praise around a problem ("Wow, thanks... yet another outage 👏", "love that for me",
 # "FOUR."): the markers, the trouble they must stand next to, and what says the trouble is over.
 MARKER_INDEX: Index = {}
@@ -239,8 +243,7 @@ class CueFinder:
             if near:
                 cues.append(("sarcasm", W_SARCASM_NEAR, near))
         if marked or counted:
-            real = problem and not REAL_PROBLEM.isdisjoint(words)
-            _sarcastic_praise(text, words, low, real or bool(cues), bool(marked), counted, cues)
+            _sarcastic_praise(text, words, low, bool(cues), bool(marked), counted, cues)
         return cues, problem
 
 
@@ -282,10 +285,20 @@ def resolved(words: list[str], low: str) -> str | None:
     return found_in(RESOLVED_INDEX, RESOLVED_TRIGGERS, words, low)
 
 
+def open_problem(words: list[str], low: str) -> bool:
+    """Whether problem words are found ("not", "still", "broken", ...), "my late dad" aside."""
+    found = PROBLEM.intersection(words)
+    if "late" in found and LATE_RELATIVE.search(low):
+        found = found - {"late"}
+    return bool(found)
+
+
 def trouble(words: list[str], low: str) -> str | None:
     """A problem beyond the problem words ("no signal", "yet another", "is out", "a 404"), or
     one of the problem words that is more than a negation ("broken", "still", "refund")."""
     real = REAL_PROBLEM.intersection(words)
+    if "late" in real and LATE_RELATIVE.search(low):  # "my late dad": a bereavement, not a delay
+        real = real - {"late"}
     return min(real) if real else found_in(TROUBLE_INDEX, TROUBLE_TRIGGERS, words, low)
 
 

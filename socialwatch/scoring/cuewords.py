@@ -172,7 +172,8 @@ PRAISE_WORDS = (
     "|outstanding|wonderful|lovely|great job|great work|great service|great team|nice one|top notch"
     "|impressed|impressive|love|loving|loved|best|perfect|spot on|so kind|so helpful|very helpful"
     "|really helpful|super helpful|helpful|patient|a pleasure|pleasure to|delighted|happy|very happy|chuffed"
-    "|give her a raise|give him a raise|give them a raise|made my day|you rock|you rule|diolch|gracias|merci"
+    "|give her a raise|give him a raise|give them a raise|made my day|you rock|you rule|better than i expected"
+    "|better than expected|way better|diolch|gracias|merci"
     "|danke|obrigado|obrigada|grazie|dzięki|dziękuję|dhanyavad|shukriya"
 )
 #: A problem the text says is over ("fixed by 10", "back online", "sorted in 20 mins").
@@ -209,9 +210,9 @@ TROUBLE_WORDS = (
     "outage|outages|is out|are out|went out|out of service|out across|out again|cut off|went off|switched off"
     "|no signal|no service|no internet|no wifi|no broadband|no connection|no network|no power"
     "|broadband went|internet went|signal went|wifi went|connection went|network went|line went"
-    "|dropped|dropping|drops|404|yet another|another outage|had to|was promised|were promised|promised a"
-    "|again|disconnected|offline|slow|slower|buffering|price rise|price rises|more than new customers"
-    "|more than what|late|waited|downtime|nobody|no one|penalty|disappointed|disappointing"
+    "|dropped|dropping|drops|404|yet another|another outage|had to"
+    "|promised|again|disconnected|offline|slow|slower|buffering|price rise|price rises|more than new customers"
+    "|more than what|waited|downtime|nobody|no one|penalty|disappointed|disappointing"
 )
 #: Sarcastic praise: cheerful words that, next to a problem, mean the opposite.
 SARCASTIC_MARKERS = (

@@ -25,7 +25,7 @@ expression only on texts that hold a trigger word.
 
 from __future__ import annotations
 
-from socialwatch.scoring.cues import Index, add, found_in, resolved, trouble
+from socialwatch.scoring.cues import Index, add, found_in, open_problem, resolved, trouble
 from socialwatch.scoring.cuewords import CONTRAST, PRAISE_WORDS, REQUEST, REQUEST_TRIGGERS
 
 PRAISE_INDEX: Index = {}
@@ -45,7 +45,7 @@ def praise_only(text: str, low: list[str], cues: list, problem: bool, compound: 
     """The praise or thanks of a text that only praises or thanks (see the module docstring),
     else None. `low` are VADER's lower-case tokens, `cues` the anger cues, `problem` whether
     problem words were found."""
-    if "?" in text or compound <= -0.3:  # a question, or clearly negative on the whole
+    if "?" in text:
         return None
     found = PRAISE_TRIGGERS.intersection(low)
     emoji = None
@@ -66,8 +66,8 @@ def praise_only(text: str, low: list[str], cues: list, problem: bool, compound: 
         return None
     if CONTRAST.search(lower):  # "love the new cafe, but no brioche bun"
         return None
-    if problem and resolved(low, lower) is None:
-        return None
+    if (problem and open_problem(low, lower) or compound <= -0.3) and resolved(low, lower) is None:
+        return None  # a problem, or clearly negative on the whole, that the text does not call over
     return praise
 
 
@@ -77,7 +77,7 @@ def adjust(prediction: dict, text: str, low: list[str], cues: list, problem: boo
     for cue in cues:
         if cue[0] in SARCASTIC and cue[2][:1].isalnum() or cue[0] == "sarcasm" and cue[2] in SARCASTIC_EMOJI:
             lower = text.lower()
-            if not (cue[0] == "exasperation" or trouble(low, lower)) or resolved(low, lower):
+            if not trouble(low, lower) or resolved(low, lower):
                 continue  # scare quotes name things as often as they mock them: not enough alone
             _, p_complaint = prediction["complaint"]
             prediction["complaint"] = (True, p_complaint)

@@ -12,6 +12,7 @@ import pytest
 
 from socialwatch import model, views
 from socialwatch.scoring import Scorer
+from tests.conftest import use_backend
 from tests.test_cli import sw, write_jsonl
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -23,6 +24,15 @@ def scorer() -> Scorer:
     s = Scorer()
     s.set_brand(["NorthwindMobile", "NorthwindHelp"], ["northwind"])
     return s
+
+
+@pytest.fixture
+def home(isolated_home: pathlib.Path, backend: str) -> pathlib.Path:
+    """An initialised home, once per store backend (TinyDB files, PostgreSQL)."""
+    code, _, err = sw("init")
+    assert code == 0, err
+    use_backend(isolated_home, backend)
+    return isolated_home
 
 
 def detail(score: dict, factor: str) -> str:
@@ -248,14 +258,15 @@ def test_show_lists_a_clamp_when_waiting_takes_the_priority_past_100(home, tmp_p
     assert sw("import", str(write_jsonl(tmp_path / "m.jsonl", [record])))[0] == 0
     code, out, _ = sw("show", "file:max")
     assert code == 0 and "priority 100" in out
-    rows = {}
+    rows = []
     for line in out.splitlines():
         parts = line.split()
         if len(parts) >= 2 and parts[0] in ("response", "intent", "risk", "anger", "negativity", "viral", "waiting",
                                             "clamp", "private", "routing", "boost", "case"):
-            rows[parts[0]] = int(parts[1])
-    assert "waiting" in rows and rows["clamp"] < 0
-    assert sum(rows.values()) == 100
+            rows.append((parts[0], int(parts[1])))
+    factors = [name for name, _ in rows]
+    assert "waiting" in factors and factors[-1] == "clamp" and rows[-1][1] < 0  # the live clamp, after waiting
+    assert sum(points for _, points in rows) == 100
 
 
 def test_waiting_factor_rows_add_up_to_the_priority_at_read_time() -> None:

@@ -25,6 +25,8 @@ expression only on texts that hold a trigger word.
 
 from __future__ import annotations
 
+import re
+
 from socialwatch.scoring.cues import Index, add, found_in, open_problem, resolved, trouble
 from socialwatch.scoring.cuewords import CONTRAST, PRAISE_WORDS, REQUEST, REQUEST_TRIGGERS
 
@@ -32,7 +34,7 @@ PRAISE_INDEX: Index = {}
 add(PRAISE_INDEX, "praise", PRAISE_WORDS)
 PRAISE_TRIGGERS = frozenset(PRAISE_INDEX)
 #: Thanks and hearts in emoji (praying hands, hearts, raised hands, a star).
-PRAISE_EMOJI = frozenset("\U0001f64f\u2764\U0001f49c\U0001f499\U0001f49a\U0001f49b\U0001f9e1\U0001f64c\u2b50\U0001f31f")
+PRAISE_EMOJI = re.compile("[\U0001f64f\u2764\U0001f49c\U0001f499\U0001f49a\U0001f49b\U0001f9e1\U0001f64c\u2b50\U0001f31f]")
 #: Cues that rule out praise only (anything but sentiment amplifiers).
 BLOCKING = frozenset(("anger words", "churn", "waiting", "sarcasm", "exasperation", "angry emoji", "annoyed emoji"))
 #: Risk categories that thanks alone do not turn into a needed response.
@@ -47,12 +49,13 @@ def praise_only(text: str, low: list[str], cues: list, problem: bool, compound: 
     problem words were found."""
     if "?" in text:
         return None
-    found = PRAISE_TRIGGERS.intersection(low)
+    found = not PRAISE_TRIGGERS.isdisjoint(low)
     emoji = None
-    if not found and not text.isascii():
-        emoji = next((c for c in text if c in PRAISE_EMOJI), None)
-    if not found and emoji is None:
-        return None
+    if not found:
+        m = PRAISE_EMOJI.search(text) if not text.isascii() else None
+        if m is None:
+            return None
+        emoji = m.group()
     for cue in cues:
         if cue[0] in BLOCKING:
             return None

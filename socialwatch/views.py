@@ -143,13 +143,20 @@ def reasons_table(score: dict, live: list[dict] | None = None) -> str:
 
 
 def waiting_factor(m: dict, now: datetime) -> list[dict]:
-    """The live waiting factor as a reason row (none when it does not apply)."""
+    """The live factors as reason rows: waiting, and the clamp that keeps the priority within
+    100 once waiting is added, so that the rows add up to the priority shown (none when waiting
+    does not apply, or an agent's priority stands)."""
     hours = model.waiting_hours(m, now)
-    if hours is None:
+    if hours is None or m.get("priority_override") is not None:
         return []
     cap = (m.get("score") or {}).get("waiting", {}).get("cap_hours")
-    return [{"factor": "waiting", "contribution": model.waiting_points(m, now),
+    points = model.waiting_points(m, now)
+    rows = [{"factor": "waiting", "contribution": points,
              "detail": f"{hours:.1f} h unanswered (full at {cap:g} h; rises with the clock)"}]
+    over = model.effective_priority(m) + points - 100
+    if over > 0:
+        rows.append({"factor": "clamp", "contribution": -over, "detail": "kept within 0..100"})
+    return rows
 
 
 def triage_line(m: dict, now: datetime, due: sla.Countdown | None = None) -> str:
@@ -345,7 +352,9 @@ def score_explanation(text: str, score: dict) -> str:
     sentiment = f"compound {compound:+.3f}" if compound is not None else safe(score.get("sentiment_note") or "sentiment not scored")
     flags_shown = [label for key, label in (("needs_response", "NEEDS RESPONSE"), ("complaint", "COMPLAINT"),
                                             ("angry", "ANGRY"), ("viral", "VIRAL")) if score.get(key)]
-    flags_shown += [RISK_FLAGS.get(r, str(r).upper()) + f" ({r})" for r in score.get("risk") or []]
+    for r in score.get("risk") or []:  # "LEGAL", "VULNERABLE (elderly)": the category only when the flag hides it
+        flag = RISK_FLAGS.get(r, str(r).upper())
+        flags_shown.append(flag if flag == str(r).upper() else f"{flag} ({str(r).replace('_', ' ')})")
     head = f"{safe(text)}\n  {sentiment} · priority {score['priority']}"
     if score.get("intent"):
         head += f" · intent {score['intent']} ({score.get('intent_confidence', 0):.2f})"

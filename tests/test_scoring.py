@@ -565,6 +565,17 @@ def test_scores_are_the_same_whatever_the_hash_seed() -> None:
         outputs.add(done.stdout)
     assert len(outputs) == 1
     scores = json.loads(outputs.pop())
-    assert scores[0]["intent"] == "question"  # an exact tie goes to the first name in order
+    # (the first text tied question and other exactly in the weights before the QA retrain of issue 17;
+    # the tie itself is now checked on a model made for it, below)
+    from socialwatch.scoring import classifier
+
+    outputs_ = ["complaint", "needs_response", "angry", "intent:question", "intent:request", "intent:praise",
+                "intent:other"]
+    tied = classifier.LinearModel({
+        "outputs": outputs_, "bias": [-3.0, 0.0, -3.0, -0.9989, -3.0, -3.0, -0.9989],
+        "numeric": {n: [0.0] * 7 for n in ("_vneg", "_vpos", "_anger")},
+        "thresholds": {"complaint": 0.5, "needs_response": 0.5, "angry": 0.5},
+        "weights": {"more": [0.0, 0.0, 0.0, 0.1234, 0.0, 0.0, 0.1234]}})
+    assert tied.predict({"more"}, ["more"], (0.0, 0.0, 0.0))["intent"][0] == "question"  # a tie: first in order
     assert "medical 'hospital'" in scores[1]["reasons"][2]["detail"]  # the first one in the text
     assert "press 'reporter'" in [r["detail"] for r in scores[2]["reasons"] if r["factor"] == "risk"][0]

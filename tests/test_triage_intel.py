@@ -223,7 +223,10 @@ def test_other_languages_get_no_fake_neutral(scorer) -> None:
     assert welsh["language"] == "cy"
     assert welsh["compound"] is None and welsh["pos"] is None
     assert welsh["sentiment_note"] == "sentiment not scored for Welsh (cy)"
-    assert welsh["needs_response"] and welsh["intent"] == "question"
+    # no signal for three days is a complaint (issue 17 QA, item 5), asked as a question
+    assert welsh["needs_response"] and welsh["intent"] == "complaint" and welsh["complaint"]
+    question = scorer.score_text("Pryd fydd y siop yng Nghaerdydd ar agor ddydd Sul? Diolch")
+    assert question["language"] == "cy" and question["needs_response"] and question["intent"] == "question"
     negativity = next(r for r in welsh["reasons"] if r["factor"] == "negativity")
     assert negativity == {"factor": "negativity", "contribution": 0.0, "detail": "sentiment not scored for Welsh (cy)"}
     thanks = scorer.score_text("धन्यवाद! आपकी टीम ने मेरी समस्या जल्दी हल कर दी")
@@ -364,7 +367,8 @@ def test_score_prints_the_new_fields_and_explains_them(tmp_path) -> None:
 
 
 RECORDS = [
-    {"id": "file:cy", "text": "Dim signal o gwbl ym Mhenrhyndeudraeth ers tridiau. Unrhyw newyddion?",
+    # a question in Welsh ("no signal for three days" would be a complaint since the QA pass of issue 17)
+    {"id": "file:cy", "text": "Pryd fydd y siop yng Nghaerdydd ar agor ddydd Sul? Diolch",
      "author": {"handle": "sian"}},
     {"id": "file:q", "text": "@NorthwindHelp do you ship SIM cards to Ireland?", "author": {"handle": "q"}},
     {"id": "file:c", "text": "@NorthwindHelp my internet is not working since yesterday", "author": {"handle": "c"}},

@@ -35,6 +35,8 @@ costs one set intersection.
 
 from __future__ import annotations
 
+import re
+
 from socialwatch.scoring.cuewords import (
     ANGER_WORDS,
     ANGRY_EMOJI,
@@ -44,18 +46,25 @@ from socialwatch.scoring.cuewords import (
     CHEERFUL,
     CHURN_WORDS,
     COMMON,
+    COUNT_WORDS,
     CURLY,
+    EXASPERATED_COUNT,
     HASHTAG,
     INTERJECTION,
+    NEGATIONS,
     NEGATORS,
     PROBLEM_WORDS,
     PROFANITY_WORDS,
     PUNCT_RUN,
+    RESOLVED_WORDS,
     SARCASM_NEAR_WORDS,
     SARCASM_WORDS,
+    SARCASTIC_EMOJI,
+    SARCASTIC_MARKERS,
     SCARE_QUOTES,
     STRIP,
     TIMED_WAIT,
+    TROUBLE_WORDS,
     UNITS,
     W_ANGER,
     W_ANGER_MAX,
@@ -131,6 +140,21 @@ add(NEAR_INDEX, "sarcasm near", SARCASM_NEAR_WORDS)
 add(NEAR_INDEX, "cheerful", CHEERFUL)
 NEAR_TRIGGERS = frozenset(NEAR_INDEX)
 PROBLEM = frozenset(PROBLEM_WORDS.split("|"))
+REAL_PROBLEM = PROBLEM - NEGATIONS
+LATE_RELATIVE = re.compile(r"\blate (?:mum|mom|mother|dad|father|husband|wife|partner|son|daughter|gran|nan|grandad"
+                           r"|grandfather|grandmother|brother|sister|uncle|aunt)")
+# Sarcastic praise around a problem ("Wow, thanks... yet another outage 👏", "love that for me",
+# "FOUR."): the markers, the trouble they must stand next to, and what says the trouble is over.
+MARKER_INDEX: Index = {}
+add(MARKER_INDEX, "marker", SARCASTIC_MARKERS)
+MARKER_TRIGGERS = frozenset(MARKER_INDEX)
+TROUBLE_INDEX: Index = {}
+add(TROUBLE_INDEX, "trouble", TROUBLE_WORDS)
+TROUBLE_TRIGGERS = frozenset(TROUBLE_INDEX)
+RESOLVED_INDEX: Index = {}
+add(RESOLVED_INDEX, "resolved", RESOLVED_WORDS)
+RESOLVED_TRIGGERS = frozenset(RESOLVED_INDEX)
+COUNT_TRIGGERS = frozenset(COUNT_WORDS.lower().split("|"))
 
 
 def contains(low: str, phrase: str) -> bool:
@@ -180,7 +204,7 @@ class CueFinder:
         sarcastic = False
         for cue in cues:
             points += cue[1]
-            sarcastic = sarcastic or cue[1] == W_SARCASM and cue[0] == "sarcasm"
+            sarcastic = sarcastic or cue[0] == "sarcasm" or cue[0] == "exasperation"
         if compound < 0:
             points -= W_NEGATIVITY * compound
         elif compound > 0.5 and not sarcastic:  # outright sarcasm is what makes VADER read it positive
@@ -196,7 +220,9 @@ class CueFinder:
         if "#" in text:
             hits = hits.union(w for w in words if w[0] == "#" and w.endswith(ANGRY_HASHTAG_ENDS))
         problem = not PROBLEM.isdisjoint(words)
-        if not hits and not problem:
+        marked = not MARKER_TRIGGERS.isdisjoint(words) or (not text.isascii() and SARCASTIC_EMOJI.search(text))
+        counted = not text.islower() and not COUNT_TRIGGERS.isdisjoint(words)
+        if not hits and not problem and not marked and not counted:
             return [], False
         low = text.lower()
         if not low.isascii():
@@ -216,6 +242,8 @@ class CueFinder:
             near = _sarcasm_near(words, low)
             if near:
                 cues.append(("sarcasm", W_SARCASM_NEAR, near))
+        if marked or counted:
+            _sarcastic_praise(text, words, low, bool(cues), bool(marked), counted, cues)
         return cues, problem
 
 
@@ -243,6 +271,55 @@ def _word_cues(found: dict[str, set[str]], low: str) -> list[tuple[str, float, s
     if "profanity" in found:
         cues.append(("profanity", W_PROFANITY, min(found["profanity"])))
     return cues
+
+
+def found_in(index: Index, triggers: frozenset[str], words: list[str], low: str) -> str | None:
+    """The first phrase of `index` (in sorted order) found in a text, given its words."""
+    found = [phrase or word for word in triggers.intersection(words) for _, phrase in index[word]
+             if phrase is None or contains(low, phrase)]
+    return min(found) if found else None
+
+
+def resolved(words: list[str], low: str) -> str | None:
+    """What says the text's problem is over ("fixed", "back online", "sorted"), if anything."""
+    return found_in(RESOLVED_INDEX, RESOLVED_TRIGGERS, words, low)
+
+
+def open_problem(words: list[str], low: str) -> bool:
+    """Whether problem words are found ("not", "still", "broken", ...), "my late dad" aside."""
+    found = PROBLEM.intersection(words)
+    if "late" in found and LATE_RELATIVE.search(low):
+        found = found - {"late"}
+    return bool(found)
+
+
+def trouble(words: list[str], low: str) -> str | None:
+    """A problem beyond the problem words ("no signal", "yet another", "is out", "a 404"), or
+    one of the problem words that is more than a negation ("broken", "still", "refund")."""
+    real = REAL_PROBLEM.intersection(words)
+    if "late" in real and LATE_RELATIVE.search(low):  # "my late dad": a bereavement, not a delay
+        real = real - {"late"}
+    return min(real) if real else found_in(TROUBLE_INDEX, TROUBLE_TRIGGERS, words, low)
+
+
+def _sarcastic_praise(text: str, words: list[str], low: str, problem: bool, marked: bool, counted: bool,
+                      cues: list) -> None:
+    """Cheerful words or emoji around a problem that is not over ("wow... yet another outage 👏👏",
+    "love that for me", "great job as always"), and an emphatic count ("it's 4. FOUR."), as cues."""
+    if counted and not any(c[0] == "exasperation" for c in cues):
+        m = EXASPERATED_COUNT.search(text)
+        if m:
+            cues.append(("exasperation", W_SARCASM, m.group().rsplit(None, 1)[-1]))
+    if not marked or any(c[0] == "sarcasm" for c in cues):
+        return
+    if not (problem or trouble(words, low)) or resolved(words, low):
+        return
+    marker = found_in(MARKER_INDEX, MARKER_TRIGGERS, words, low)
+    if marker is None and not text.isascii():
+        m = SARCASTIC_EMOJI.search(text)
+        marker = m.group() if m else None
+    if marker:
+        cues.append(("sarcasm", W_SARCASM_NEAR, marker))
 
 
 def _sarcasm_near(words: list[str], low: str) -> str | None:

@@ -80,7 +80,7 @@ WAITING_WORDS = (
     "|nobody can help|nobody is helping|nobody called|nobody got back|for days|for weeks"
     "|for months|for ages|for hours|days now|weeks now|months now|days later|weeks later|been hours"
     "|been days|been weeks|been months|been ages|2nd time"
-    "|3rd time|second time|third time|fourth time|every time|every single time|yet again|once again"
+    "|3rd time|second time|third time|fourth time|every time|every single time|yet again|yet another|once again"
     "|over and over|keeps happening|keeps breaking|keeps crashing|keeps failing|twice now|twice already"
     "|three times|multiple times|several times|so many times|countless times|noone responds|noone answers"
 )
@@ -159,3 +159,71 @@ ENGLISH_WORDS = frozenset(
     us he she his her but if or about good new more time really lol damn wait luck news day today love like
     great glad bro dude yeah yes""".split()
 )
+
+
+# -- praise, thanks and sarcasm around a problem (`tone`) ------------------------------------------
+
+#: Praise and thanks: a text holding one of these, and no question, request or unresolved
+#: problem, is praise that needs no response (labelling guidelines: "praise or thanks only").
+PRAISE_WORDS = (
+    "thanks|thank you|thankyou|thx|ty|cheers|many thanks|much appreciated|appreciate it|appreciate you"
+    "|appreciated|grateful|kudos|shoutout|shout-out|shout out|props to|credit where|hats off|well done"
+    "|legend|legends|superstar|star|hero|heroes|brilliant|amazing|awesome|excellent|fantastic|superb"
+    "|outstanding|wonderful|lovely|great job|great work|great service|great team|nice one|top notch"
+    "|impressed|impressive|love|loving|loved|best|perfect|spot on|so kind|so helpful|very helpful"
+    "|really helpful|super helpful|helpful|patient|a pleasure|pleasure to|delighted|happy|very happy|chuffed"
+    "|give her a raise|give him a raise|give them a raise|made my day|you rock|you rule|better than i expected"
+    "|better than expected|way better|diolch|gracias|merci"
+    "|danke|obrigado|obrigada|grazie|dzięki|dziękuję|dhanyavad|shukriya"
+)
+#: A problem the text says is over ("fixed by 10", "back online", "sorted in 20 mins").
+RESOLVED_WORDS = (
+    "fixed|sorted|resolved|solved|restored|back online|back up|back on|back in|signal back|working again"
+    "|works again|works now|working now|now works|now working|up and running|all good|it's working|is working"
+    "|worked|works perfectly|went through|arrived|turned up|refunded|credited|replaced|unblocked|unlocked"
+    "|reconnected|got it sorted|got it working|live|helped|helping|saved me|saving|tracked down|found it"
+    "|made up for|making up for|compensated"
+)
+#: Contrast after thanks ("thanks, but it's still down") keeps a problem open.
+CONTRAST = re.compile(r"\b(?:but|however|although|though|except|unfortunately|sadly|yet)\b")
+#: Asking for something: a reply is needed whatever the thanks.
+REQUEST = re.compile(
+    r"\b(?:please|pls|plz|can you|could you|would you|can someone|can anyone|i need|we need|need help|need you to"
+    r"|help me|help us|let me know|get back to me|call me|ring me|phone me|contact me|email me|text me|dm me"
+    r"|message me|best time to (?:call|ring|reach|contact)|any update|any news|when will|how do|how can"
+    r"|check your dms?|sent (?:you|you guys|you all|y'all) an? (?:dm|message|email)|dm'd you|dmed you|follow back"
+    r"|in advance|any help|imagine if|why|what's the|what is the|wondering|any idea|anyone know|does anyone)\b"
+)
+REQUEST_TRIGGERS = frozenset(
+    "please pls plz can could would i need we help let get call ring phone contact email text dm message best any"
+    " when how check sent dm'd dmed follow advance imagine why what's what wondering anyone does".split()
+)
+#: Problem words that are more than a negation ("not", "never" also appear in praise: "never
+#: had such good service"): what sarcasm must stand next to, with the trouble words.
+NEGATIONS = frozenset(
+    "not never cannot can't cant won't wont don't dont doesn't doesnt didn't didnt isn't isnt haven't hasn't nothing"
+    .split()
+)
+#: Trouble words beyond PROBLEM_WORDS that sarcasm needs near it ("yet another outage", "no
+#: signal", "is a 404", "had to"): looked up only when a sarcastic marker is present.
+TROUBLE_WORDS = (
+    "outage|outages|is out|are out|went out|out of service|out across|out again|cut off|went off|switched off"
+    "|no signal|no service|no internet|no wifi|no broadband|no connection|no network|no power"
+    "|broadband went|internet went|signal went|wifi went|connection went|network went|line went"
+    "|dropped|dropping|drops|404|yet another|another outage|had to"
+    "|promised|again|disconnected|offline|slow|slower|buffering|price rise|price rises|more than new customers"
+    "|more than what|waited|downtime|nobody|no one|penalty|disappointed|disappointing"
+)
+#: Sarcastic praise: cheerful words that, next to a problem, mean the opposite.
+SARCASTIC_MARKERS = (
+    "wow|oh wow|thanks a lot|thanks a bunch|love that|love this|loving this"
+    "|love that for me|love that for us|great start|what a great|what a lovely|brilliant|fantastic|amazing"
+    "|genius|bravo|well done|nice one|great job|great work|good job|stellar|top notch|impressive|stunning"
+    "|classy|feels symbolic|how fitting|how lovely|how nice|as always|as usual|standard|never fails"
+    "|never disappoints|i'd like to thank|i would like to thank|cheers for that|thanks for that"
+)
+#: Emoji that turn cheerful words around next to a problem: upside-down face, clapping, unamused.
+SARCASTIC_EMOJI = re.compile("[\U0001f643\U0001f44f\U0001f612]")
+#: An emphatic count after a number ("At 8pm it's 4. FOUR."): exasperation.
+COUNT_WORDS = "ZERO|ONE|TWO|THREE|FOUR|FIVE|SIX|SEVEN|EIGHT|NINE|TEN|ELEVEN|TWELVE|TWENTY|FIFTY|HUNDRED"
+EXASPERATED_COUNT = re.compile(rf"\d[^.!?]{{0,40}}[.!?]\s+(?:{COUNT_WORDS})[.!]")

@@ -16,7 +16,9 @@ Then:
   "Treat me, Daddy") are where the model errs most, and they are nearly all English on
   English-speaking brands' channels; the word list holds only forms that are not also words
   of the languages the model confuses English with (no "in", "is", "was", "no", "me", "to");
-* otherwise the model decides; a non-English answer with less than 0.6 confidence on a text of
+* otherwise the model decides; a text of ASCII letters with two Hindi function words written in
+  Latin letters ("mera internet nahi chal raha") is Hindi, which the model (trained on
+  Devanagari) cannot tell; a non-English answer with less than 0.6 confidence on a text of
   ASCII letters only is taken as English.
 
 The scorer checks first, without this module: two different `ENGLISH_WORDS` among VADER's
@@ -42,6 +44,12 @@ _NOISE = re.compile(
     r"|[\u2000-\u206f\u2190-\u2bff\u3000-\u303f\ufe0f\uff01-\uff0f\U0001f000-\U0001faff]+"
 )
 _MIN_CONFIDENCE_ASCII = 0.6
+#: Hindi function words as written in Latin letters ("mera internet nahi chal raha"): two of them
+#: in a text the model has not called English make it Hindi. None is an English word.
+_HINGLISH = frozenset(
+    "nahi nahin nhi raha rahi rahe hai hain mera meri mere mujhe kya kyun kyu kab abhi tak koi bahut kuch"
+    " karo kijiye bhai yaar paise chal chalta gaya diya wala wali hota hoga kripya jaldi".split()
+)
 
 _MODEL: dict[str, Any] = {}
 
@@ -102,6 +110,8 @@ def detect(text: str, low_tokens: list[str] | None = None) -> tuple[str | None, 
         return None, 0.0
     code = labels[0][9:]  # "__label__cy"
     confidence = min(float(probs[0]), 1.0)
+    if ascii_only and code != "hi" and len(_HINGLISH.intersection(joined.lower().split())) >= 2:
+        return "hi", 0.6  # romanised Hindi, which the model (trained on Devanagari) cannot tell
     if code != "en" and ascii_only and confidence < _MIN_CONFIDENCE_ASCII:
         return "en", round(1.0 - confidence, 2)
     return code, round(confidence, 2)

@@ -13,6 +13,7 @@ _P = [f"{i / 100:.2f}" for i in range(101)]
 #: looked up: 0.0 and -0.0 are one key but are shown differently.
 _POINTS: dict[float, str] = {}
 _COMPOUNDS: dict[float, str] = {}
+_MOODS: dict[float, str] = {}
 _CACHED = 20_000
 
 
@@ -26,6 +27,16 @@ def _points(value: float) -> str:
         shown = f"{value:.2f}"
         if value and len(_POINTS) < _CACHED:
             _POINTS[value] = shown
+    return shown
+
+
+def _mood(value: float) -> str:
+    """The part of the anger points that comes from VADER's compound, as shown (cached)."""
+    shown = _MOODS.get(value)
+    if shown is None:
+        shown = ("negative" if value > 0 else "positive") + f" sentiment {value:+.2f}"
+        if len(_MOODS) < _CACHED:
+            _MOODS[value] = shown
     return shown
 
 
@@ -45,6 +56,7 @@ def reasons_of(a: Any, w: dict[str, float], needs_response: bool, complaint: boo
     ex = a.explain
     note = a.note
     why = "; " + note if note else ""
+    rule = p.get("rule")  # a tone rule over the model (`tone`)
     needed, p_needs = p["needs_response"]
     words = ex.get("needs_response") if ex else None
     tail = ": " + words + ")" if words else why + ")"
@@ -57,6 +69,8 @@ def reasons_of(a: Any, w: dict[str, float], needs_response: bool, complaint: boo
             detail = "no response needed: " + note
         else:
             detail = "no response needed (p " + _p(p_needs) + tail
+    if rule:
+        detail += "; " + rule
     reasons = [{"factor": "response", "contribution": response, "detail": detail}]
     total = response
 
@@ -80,12 +94,19 @@ def reasons_of(a: Any, w: dict[str, float], needs_response: bool, complaint: boo
         extra = min(len(a.risk) - 1, 2)
         points = round(w["risk"] * (1 + 0.2 * extra), 1)
         detail = "; ".join([f"{category.replace('_', ' ')} '{phrase}'" for category, phrase in a.risk])
+        if not needs_response:  # vulnerability in thanks only: listed, no points, no response forced
+            points = 0.0
+            detail += " (in thanks only: no response forced)"
         reasons.append({"factor": "risk", "contribution": points, "detail": detail})
         total += points
 
     said, p_angry = p["angry"]
     anger = w["anger"] if angry else round(w["anger"] * 0.3 * p_angry, 1)
-    found = "; ".join([f"{name} '{detail}'" for name, _, detail in a.cues]) if a.cues else "no cues"
+    found = "; ".join([f"{name} '{detail}'" for name, _, detail in a.cues]) if a.cues else ""
+    mood = round(a.points - sum([c[1] for c in a.cues]), 2) if a.cues else round(a.points, 2)  # VADER's part
+    if mood:
+        found += ("; " if found else "") + _mood(mood)
+    found = found or "no cues"
     detail = ("angry (p " if angry else "not angry (p ") + _p(p_angry) + "; cue points " + _points(a.points) + ": " + found + ")"
     reasons.append({"factor": "anger", "contribution": anger, "detail": detail})
     total += anger

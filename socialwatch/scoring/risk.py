@@ -3,9 +3,11 @@
 Each cue is a category of words or phrases (general customer-service English, lower case,
 matched as whole words like the anger cues):
 
-    fraud             scams, phishing, SIM swaps, unauthorised transactions, stolen cards
-    account_takeover  hacked or compromised accounts, someone else logged in, another
-                      customer's data shown
+    fraud             scams, phishing, SIM swaps, unauthorised transactions, stolen cards and
+                      phones, callers pretending to be the brand ("posing as", "claiming to
+                      be from", "impersonating"), contracts opened in the customer's name
+    account_takeover  hacked or compromised accounts, someone else logged in or using the
+                      account, another customer's data shown
     safety            fire, injury, assault, harassment, emergencies, food poisoning
     elderly           elderly relatives, pensioners, an age of 75 or more ("she's 89",
                       "89 years old"; also the Welsh "yn 84")
@@ -38,6 +40,11 @@ RISK_WORDS: dict[str, str] = {
         "|stole my identity|money stolen|stolen money|emptied my account"
         "|bank codes|verification codes|security codes|one-time code|one time code|otp|fraud team"
         "|fraud department|my bank has frozen|bank has frozen|bank froze"
+        "|impersonating|impersonated|impersonation|impersonator|pretending to be you|pretended to be you"
+        "|pretending to be from|pretended to be from|claiming to be from|claimed to be from|posing as"
+        "|phone was stolen|phone has been stolen|phone got stolen|stolen phone|phone stolen|stole my phone"
+        "|mugged|pickpocketed|took money from my account|money was taken|money taken|taken from my account"
+        "|opened in my name|taken out in my name|took out a contract in my name|took out a loan in my name"
     ),
     "account_takeover": (
         "hacked|hacker|hackers|hacking|compromised|takeover|taken over|someone logged into|someone logged in"
@@ -48,6 +55,10 @@ RISK_WORDS: dict[str, str] = {
         "|other people's accounts|other customers' accounts|another customer's|strangers' addresses"
         "|data breach|breach of my data|sim that isn't mine|someone else is getting|someone else is now getting"
         "|ported without|moved to a new sim"
+        "|someone is using my account|someone has been using my account|someone's using my account"
+        "|someone else is using my|someone is using my|someone has been using my|using my account without"
+        "|someone used my account|someone got into my account|got into my account|locked me out of my account"
+        "|orders i didn't place|order i didn't place"
     ),
     "safety": (
         "unsafe|dangerous|danger|hazard|caught fire|on fire|set fire|fire hazard|exploded|explosion|electric shock"

@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 
 from socialwatch.errors import ConfigError
 from socialwatch.model import utcnow
-from socialwatch.scoring import classifier
+from socialwatch.scoring import classifier, langcues
 from socialwatch.scoring import settings as cfg
 from socialwatch.scoring.cues import CueFinder
 from socialwatch.scoring.cuewords import ENGLISH_WORDS as _ENGLISH
@@ -25,6 +25,7 @@ from socialwatch.scoring.features import features
 from socialwatch.scoring.priority import finish, viral_factor
 from socialwatch.scoring.reasons import reasons_of
 from socialwatch.scoring.risk import RiskFinder
+from socialwatch.scoring.tone import VULNERABILITY, adjust
 
 
 class Analysis(NamedTuple):
@@ -172,6 +173,9 @@ class Scorer:
             # a suggestion addressed to the brand is feedback, and needs a response (guidelines)
             prediction["intent"] = ("feedback", prediction["intent"][1])
             prediction["needs_response"] = (True, prediction["needs_response"][1])
+        rule = adjust(prediction, text, low, cues, "cue:problem" in feats, vs["compound"])
+        if rule:
+            prediction["rule"] = rule
         return Analysis(vs["compound"], vs["pos"], vs["neu"], vs["neg"], points, cues, risk, language, prediction,
                         explain, None)
 
@@ -186,21 +190,34 @@ class Scorer:
         intent = "question" if asks else "praise" if thanks else "other"
         prediction = {"complaint": (False, 0.0), "needs_response": (asks or not thanks, 0.5),
                       "angry": (False, 0.0), "intent": (intent, 0.5)}
+        explain, said = {}, langcues.find(text)  # complaint, churn and anger cues of other languages
+        if said:
+            points, cues = langcues.anger(said)
+            if "churn" in said or "complaint" in said and ("resolved" not in said or "anger" in said):
+                why = f"{'complaint' if 'complaint' in said else 'churn'} cue '{said.get('complaint') or said['churn']}'"
+                prediction = {"complaint": (True, 1.0), "needs_response": (True, 1.0),
+                              "angry": (points >= 2 * self.angry_threshold, 1.0 if points >= 2 * self.angry_threshold
+                                        else 0.0), "intent": ("complaint", 1.0)}
+                explain = {"complaint": why, "needs_response": why}
         scored = self.score_language(text, language) if language in self.languages else None
         note = f"sentiment not scored for {name(language)}"
         compound = pos = neu = neg = None
         if scored:
             compound, pos, neu, neg = (scored.get(k) for k in ("compound", "pos", "neu", "neg"))
+            confidence = float(scored.get("intent_confidence") or 1.0)
             for flag in ("complaint", "needs_response", "angry"):
                 if flag in scored:
-                    prediction[flag] = (bool(scored[flag]), 1.0 if scored[flag] else 0.0)
+                    # the plugin's confidence in a complaint is its probability (not a made-up 1.00)
+                    sure = confidence if flag == "complaint" and scored.get("intent") == "complaint" else 1.0
+                    prediction[flag] = (bool(scored[flag]), sure if scored[flag] else 1.0 - sure)
             if scored.get("intent") in classifier.INTENTS:
-                prediction["intent"] = (scored["intent"], float(scored.get("intent_confidence") or 1.0))
+                prediction["intent"] = (scored["intent"], confidence)
             elif prediction["complaint"][0]:
                 prediction["intent"] = ("complaint", 1.0)
             note = f"scored for {name(language)} by {type(self).__name__}"
-        return Analysis(compound, pos, neu, neg, points if scored else 0.0, cues if scored else [], risk,
-                        language, prediction, {}, note)
+        if not said and not scored:
+            points, cues = 0.0, []
+        return Analysis(compound, pos, neu, neg, points, cues, risk, language, prediction, explain, note)
 
     # -- composition -------------------------------------------------------------------------------
 
@@ -277,7 +294,9 @@ class Scorer:
         if complaint and intent != "complaint":
             intent = "complaint"
         risk = a.risk
-        needs_response = p["needs_response"][0] or bool(risk)
+        # a risk cue always needs a response, except vulnerability in thanks ("helping my nan, she's 91")
+        needs_response = p["needs_response"][0] or bool(risk) and not (
+            "praise_only" in p and VULNERABILITY.issuperset([c for c, _ in risk]))
         if needs_response and mention and not risk:
             text = mention.get("text")
             elsewhere = self._addressed_elsewhere(text) if text and text[0] == "@" else None

@@ -38,9 +38,17 @@ def is_tty(stream: TextIO | None = None) -> bool:
 
 def public(mention: dict) -> dict:
     """The mention as the CLI's JSON shows it: the stored document, with the effective priority
-    now (the agent's override, or the computed one plus the live waiting factor)."""
+    now (the agent's override, or the computed one plus the live waiting factor), and the live
+    factors (waiting, and a clamp when it would pass 100) appended to `score.reasons`, so that
+    the reasons add up to the priority shown."""
     from socialwatch.model import effective_priority, utcnow
+    from socialwatch.views import waiting_factor
 
+    now = utcnow()
     out = dict(mention)
-    out["priority"] = effective_priority(mention, utcnow())
+    out["priority"] = effective_priority(mention, now)
+    live = waiting_factor(mention, now)
+    score = mention.get("score")
+    if live and isinstance(score, dict):
+        out["score"] = {**score, "reasons": [*(score.get("reasons") or []), *live]}
     return out

@@ -267,6 +267,13 @@ def test_show_lists_a_clamp_when_waiting_takes_the_priority_past_100(home, tmp_p
     factors = [name for name, _ in rows]
     assert "waiting" in factors and factors[-1] == "clamp" and rows[-1][1] < 0  # the live clamp, after waiting
     assert sum(points for _, points in rows) == 100
+    # the JSON too: its reasons add up to the priority it gives (live rows included)
+    shown = json.loads(sw("show", "file:max", "--json")[1])
+    reasons = shown["score"]["reasons"]
+    assert [r["factor"] for r in reasons][-2:] == ["waiting", "clamp"]
+    assert shown["priority"] == 100 and round(sum(r["contribution"] for r in reasons)) == 100
+    queued = [json.loads(line) for line in sw("triage", "--json")[1].splitlines()]
+    assert round(sum(r["contribution"] for r in queued[0]["score"]["reasons"])) == queued[0]["priority"] == 100
 
 
 def test_waiting_factor_rows_add_up_to_the_priority_at_read_time() -> None:

@@ -51,6 +51,7 @@ class CallsMixin:
                 tries = f"gave up after {attempt + 1} attempts" if attempt else "not retried"
                 error.args = (f"{error}; {tries}, the next poll tries again",)
             raise error
+
     def _check_budget(self) -> None:
         """The poller's per-poll request budget (`context.extra["max_calls"]`, from max_requests_per_day)."""
         limit = self.context.extra.get("max_calls") if isinstance(self.context.extra, dict) else None
@@ -60,6 +61,7 @@ class CallsMixin:
                 f"Bluesky source {self.name}: request budget for this poll spent ({limit} calls); "
                 "see `max_requests_per_day`"
             )
+
     def _error(self, exc: BlueskyError) -> SourceError:
         """The SourceError for a failed request, its message built from safe facts only."""
         problem, what, head = exc.problem, exc.what, f"Bluesky source {self.name}"

@@ -57,6 +57,7 @@ class MappingMixin:
                 continue
             self._keep(self.map_item(item), shown or "?", item.when, mentions, skipped)
         return mentions, skipped
+
     def _gone_reason(self, stream: Stream, item: Item) -> str | None:
         record = item.record
         if not isinstance(record, dict):
@@ -71,6 +72,7 @@ class MappingMixin:
         if item.post is not None and _is_gone(item.post):
             return f"the post is deleted or blocked ({_view_name(item.post)})"
         return None
+
     def _posts(self, uris: list[str]) -> dict[str, dict]:
         """PostViews by uri (`app.bsky.feed.getPosts`, 25 a call); missing uris are not visible."""
         views: dict[str, dict] = {}
@@ -84,6 +86,7 @@ class MappingMixin:
                 if isinstance(view.get("uri"), str):
                     views[view["uri"]] = view
         return views
+
     def _lookup_followers(self, dids: Iterable[Any]) -> None:
         """Follower counts of new authors (`app.bsky.actor.getProfiles`, 25 a call), kept per source."""
         wanted = sorted({d for d in dids if is_did(d) and d not in self._followers})
@@ -99,6 +102,7 @@ class MappingMixin:
                     self._followers[profile["did"]] = count if isinstance(count, int) and count >= 0 else None
             for did in chunk:
                 self._followers.setdefault(did, None)
+
     def map_item(self, item: Item) -> dict:
         """An Item (a notification or search result, with its PostView if known) as a loose record."""
         record = _dict(item.record)
@@ -133,6 +137,7 @@ class MappingMixin:
                 "quotes": view.get("quoteCount"),
             },
         }
+
     def _keep(self, record: dict, shown: str, when: datetime, mentions: list[dict], skipped: list[str]) -> None:
         """Normalize `record` into `mentions`; a bad optional field is dropped (with a warning)
         rather than losing the post; a record without a usable id or text is skipped with its reason."""

@@ -74,6 +74,7 @@ class WalkMixin:
         final.cursor = copy.deepcopy(cursor)
         final.gap = "; ".join(notes) or None
         yield self._accounted(final)
+
     def _start(self, stored: Any) -> tuple[Tracker, Segment]:
         """The tracker (stored position, or the look-back edge) and the newest stretch to walk."""
         found = _stored_entry(stored)
@@ -91,6 +92,7 @@ class WalkMixin:
             if found is None:
                 tracker.newest = since
         return tracker, Segment(floor)
+
     def _walk_all(
         self, stream: Stream, tracker: Tracker, top: Segment, holes: list[Segment], notes: list[str]
     ) -> Iterator[Batch]:
@@ -107,6 +109,7 @@ class WalkMixin:
                 continue
             yield from self._segment(stream, hole, tracker, budget)
             budget -= hole.pages
+
     def _segment(self, stream: Stream, segment: Segment, tracker: Tracker, budget: int) -> Iterator[Batch]:
         """Page one stretch newest-first until its floor, the list's end or `budget` pages."""
         segment.pages = 0
@@ -135,6 +138,7 @@ class WalkMixin:
             segment.cursor = next_cursor
             if segment.pages >= budget:
                 return
+
     def _page_request(self, stream: Stream, segment: Segment) -> Callable[[Any], Any]:
         paging = {"cursor": segment.cursor} if segment.cursor else {}
         limit = self.options.limit
@@ -156,6 +160,7 @@ class WalkMixin:
             limit=limit,
             **paging,
         )
+
     def _sort(self, stream: Stream, raw: list, floor: Floor, tracker: Tracker) -> tuple[list[Item], list[str], bool]:
         """The page's new items, skip reasons, and whether the floor was reached."""
         fresh: list[Item] = []
@@ -173,6 +178,7 @@ class WalkMixin:
             if verdict == "new" and self._wanted(item):
                 fresh.append(item)
         return fresh, skipped, reached
+
     def _item(self, stream: Stream, entry: Any, skipped: list[str]) -> Item | None:
         """A list entry as an Item; None (with a reason, unless it is simply not for us) otherwise."""
         entry = _dict(entry)
@@ -195,6 +201,7 @@ class WalkMixin:
         return Item(
             uri=uri, when=when, kind=kind, record=entry.get("record"), author=_dict(entry.get("author")), post=post
         )
+
     def _wanted(self, item: Item) -> bool:
         """Search results: not the brand's own posts, nor posts with one of the brand's exclusions."""
         if item.kind != "search":

@@ -40,6 +40,7 @@ class CallsMixin:
                 f"X source {self.name}: {ENDPOINTS[key][0]} needs user-context credentials: set {_USER_KEYS_HINT}"
             )
         return self._client(route), route == "user" and self.creds.user_mode == "oauth1", route
+
     def _client(self, route: str) -> Any:
         if route not in self._clients:
             if route == "app":
@@ -51,6 +52,7 @@ class CallsMixin:
                 client = user_client(self.creds, self.options.timeout)
             self._clients[route] = client
         return self._clients[route]
+
     def _call(self, key: str, request: Callable[..., Any], *, patient: bool = True, **params: Any) -> dict:
         """One API request with the retry policy; returns the JSON body or raises a SourceError.
 
@@ -80,6 +82,7 @@ class CallsMixin:
                 raise error
             self._sleep(min(MAX_BACKOFF, self._backoff * 2**attempt))
             attempt += 1
+
     def _attempt(self, key: str, request: Callable[..., Any], params: dict) -> dict | tuple:
         """Run the request once: the body, or ("rate"|"retry"|"fatal", error, wait seconds)."""
         tweepy, requests = _tweepy(), _requests()
@@ -106,6 +109,7 @@ class CallsMixin:
             # tweepy itself trips over some odd error bodies (e.g. a JSON list): never crash the poll
             problem = ("retry", self._transient(key, f"unexpected answer ({type(exc).__name__})"), None)
         return problem
+
     def _check_budget(self) -> None:
         """Optional per-fetch request budget from the poller (`context.extra["max_calls"]`)."""
         limit = self.context.extra.get("max_calls") if isinstance(self.context.extra, dict) else None
@@ -113,6 +117,7 @@ class CallsMixin:
             raise BudgetExhausted(
                 f"X source {self.name}: request budget for this poll spent ({limit} calls); see `max_requests_per_day`"
             )
+
     def _note_headers(self, headers: Any) -> None:
         try:
             value = headers.get("x-rate-limit-remaining") if headers is not None else None
@@ -120,6 +125,7 @@ class CallsMixin:
                 self._remaining = int(value)
         except (TypeError, ValueError, AttributeError):
             pass
+
     # ---- error mapping -------------------------------------------------------------------------
     def _rate_limited(self, key: str, response: Any) -> tuple:
         info = _problem(response)
@@ -142,6 +148,7 @@ class CallsMixin:
         self._remaining = 0
         wait = None if reset_at is None else max(0.0, reset_at.timestamp() - self._time()) + 1.0
         return ("rate", error, wait)
+
     def _transient(self, key: str, what: str, *, network: bool = False, malformed: bool = False) -> TransientError:
         attempts = self.options.retries + 1
         label = ENDPOINTS[key][0]
@@ -154,6 +161,7 @@ class CallsMixin:
         error = TransientError(f"{head}; gave up after {attempts} attempt(s), the next poll tries again")
         error.short = f"unavailable ({what})"  # type: ignore[attr-defined]
         return error
+
     def _http_error(self, key: str, response: Any) -> SourceError:
         """401, 403, 402, 400, 404 and other 4xx, from the status and the API's error titles only."""
         info = _problem(response)
@@ -183,6 +191,7 @@ class CallsMixin:
             )
             error.short = f"rejected ({status} {info['tag']})"  # type: ignore[attr-defined]
         return error
+
     def _forbidden(self, key: str, info: dict) -> NotEntitled:
         label, path = ENDPOINTS[key]
         tag = info["reason"] or (f"code {info['codes']}" if info["codes"] else "") or info["type_tail"] or info["tag"]
@@ -206,6 +215,7 @@ class CallsMixin:
         error = NotEntitled(message)
         error.short = f"not entitled (403 {tag})"  # type: ignore[attr-defined]
         return error
+
     def _route_name(self, key: str) -> str:
         """Which credentials a call uses: user context for the account, DMs and (if any) mentions; else the app."""
         if key in ("me", "dms") or (key == "mentions" and self.creds.has_user):

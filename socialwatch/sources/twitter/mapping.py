@@ -60,6 +60,7 @@ class MappingMixin:
             return mentions, skipped, False
 
         return mapper
+
     def _dm_mapper(self, walk: _Walk, user_id: str | None) -> Callable[[dict], tuple]:
         def mapper(body: dict) -> tuple[list[dict], list[str], bool]:
             items, users = self._page_items(walk.key, body)
@@ -79,6 +80,7 @@ class MappingMixin:
             return mentions, skipped, reached
 
         return mapper
+
     @staticmethod
     def _dm_is_old(walk: _Walk, event: dict) -> bool:
         """The DM endpoint has no since_id/start_time: filter on our side (by time for a backfill)."""
@@ -91,6 +93,7 @@ class MappingMixin:
         except ValueError:
             pass
         return bool(created and created < walk.start_time)
+
     def _keep(self, record: dict, native_id: Any, mentions: list[dict], skipped: list[str]) -> None:
         """Normalize a mapped record into `mentions`, or append the reason to `skipped`.
 
@@ -108,6 +111,7 @@ class MappingMixin:
         for what, why in dropped:
             log.warning("%s: twitter:%s: %s dropped (%s)", self.name, shown, what, why)
         mentions.append(mention)
+
     def map_tweet(self, tweet: dict, users: dict, kind: str, user_id: str | None = None) -> dict:
         """A v2 tweet (plus includes.users) as a record for `model.normalize`."""
         tweet_id = tweet.get("id")
@@ -138,6 +142,7 @@ class MappingMixin:
                 "quotes": metrics.get("quote_count"),
             },
         }
+
     def map_dm(self, event: dict, users: dict) -> dict:
         """A v2 DM event (MessageCreate) as a record for `model.normalize`."""
         sender = event.get("sender_id")

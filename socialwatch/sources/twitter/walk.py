@@ -78,6 +78,7 @@ class WalkMixin:
             if not isinstance(cursor.get(key), dict):
                 cursor.pop(key, None)
         return cursor
+
     def _fetch_endpoint(self, key: str, cursor: dict) -> Iterator[Batch]:
         if key == "mentions":
             yield from self._fetch_mentions(cursor)
@@ -85,6 +86,7 @@ class WalkMixin:
             yield from self._fetch_search(cursor)
         else:
             yield from self._fetch_dms(cursor)
+
     def _fetch_mentions(self, cursor: dict) -> Iterator[Batch]:
         user_id = self._user_id(cursor)
         client, user_auth, _ = self._route("mentions")
@@ -94,6 +96,7 @@ class WalkMixin:
             return client.get_users_mentions(user_id, user_auth=user_auth, **params, **page)
 
         yield from self._walk(walk, cursor, request, "pagination_token", self._tweet_mapper(walk, "mention", user_id))
+
     def _fetch_search(self, cursor: dict) -> Iterator[Batch]:
         assert self.options.search_query
         query = build_query(self.options.search_query, _dict(self.context.brand).get("exclusions", []))
@@ -106,6 +109,7 @@ class WalkMixin:
             return client.search_recent_tweets(query, user_auth=user_auth, **params, **page)
 
         yield from self._walk(walk, cursor, request, "next_token", self._tweet_mapper(walk, "search", user_id))
+
     def _fetch_dms(self, cursor: dict) -> Iterator[Batch]:
         user_id = self._user_id(cursor)
         client, user_auth, _ = self._route("dms")
@@ -122,6 +126,7 @@ class WalkMixin:
             return client.get_direct_message_events(user_auth=user_auth, **params, **page)
 
         yield from self._walk(walk, cursor, request, "pagination_token", self._dm_mapper(walk, user_id))
+
     def _window(self, key: str, cursor: dict) -> tuple[_Walk, dict]:
         """Where the walk starts: the stored since_id, a backfill `since`, or the look-back."""
         entry = _dict(cursor.get(key))
@@ -147,6 +152,7 @@ class WalkMixin:
         elif since_id is not None:
             params["since_id"] = str(since_id)
         return walk, params
+
     def _clamp_search(self, walk: _Walk, start: datetime | None) -> datetime | None:
         """Recent search refuses anything older than 7 days: move the start and note the gap."""
         limit = self._now - SEARCH_WINDOW + SEARCH_MARGIN
@@ -156,6 +162,7 @@ class WalkMixin:
         walk.notes.append(self._gap_note(walk, begin, limit, "recent search covers the last 7 days only"))
         walk.window_start = walk.start_time = limit
         return limit
+
     def _walk(
         self,
         walk: _Walk,
@@ -188,9 +195,11 @@ class WalkMixin:
             notes = walk.notes + self._coverage_notes(walk)
             yield self._batch(mentions, skipped, cursor=copy.deepcopy(cursor), gap="; ".join(notes) or None)
             return
+
     def _batch(self, mentions: list[dict], skipped: list[str], **extra: Any) -> Batch:
         calls, self._pending_calls = self._pending_calls, 0
         return Batch(mentions=mentions, skipped=skipped, calls=calls, rate_limit_remaining=self._remaining, **extra)
+
     # ---- mapping -------------------------------------------------------------------------------
     def _page_items(self, key: str, body: dict) -> tuple[list, dict]:
         """The page's items and its users by id; an errors-only answer raises SourceError."""
@@ -205,6 +214,7 @@ class WalkMixin:
             if isinstance(user, dict) and isinstance(user.get("id"), str):
                 users[user["id"]] = user
         return _list(body.get("data")), users
+
     # ---- coverage ------------------------------------------------------------------------------
     def _coverage_notes(self, walk: _Walk) -> list[str]:
         """Gap notes once a walk ended: page limit with results pending, or the 800-mention cap."""
@@ -221,6 +231,7 @@ class WalkMixin:
         if walk.key == "mentions" and walk.items >= MENTIONS_CAP and start and oldest and oldest > start:
             return [self._gap_note(walk, start, oldest, f"X serves only the {MENTIONS_CAP} most recent mentions")]
         return []
+
     def _gap_note(self, walk: _Walk, start: datetime | None, end: datetime | None, reason: str) -> str:
         begin = model.iso(start) if start else "the last stored position"
         finish = model.iso(end) if end else "the oldest item fetched"

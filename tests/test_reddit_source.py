@@ -341,7 +341,7 @@ class TestCursor:
         assert len({m["id"] for m in mentions_of(batches)}) == 7
 
     def test_a_listing_that_ends_before_the_window_records_a_gap(self, replay, monkeypatch):
-        import socialwatch.sources.reddit as reddit_module
+        import socialwatch.sources.reddit.walk as reddit_module
 
         monkeypatch.setattr(reddit_module, "LISTING_CAP", 6)  # Reddit's real cap is about 1000 items
         replay.load(OWN / "paging_mentions.json")

@@ -329,7 +329,7 @@ def test_gap_when_max_pages_stops_the_walk(rsps):
 
 
 def test_gap_when_the_mention_cap_is_reached(rsps, monkeypatch):
-    monkeypatch.setattr(twitter, "MENTIONS_CAP", 6)  # 800 in real life; two pages of 3 here
+    monkeypatch.setattr("socialwatch.sources.twitter.walk.MENTIONS_CAP", 6)  # 800 in real life; two pages of 3 here
     serve_two_pages(rsps)
     batches, error = run(make(brand_config()))
     assert error is None

@@ -8,7 +8,7 @@ import pathlib
 
 import orjson
 
-from socialwatch.storage import MARKER, DocFile, dump
+from socialwatch.store.files import MARKER, DocFile, dump
 from tests.test_cli import sw, write_jsonl
 
 

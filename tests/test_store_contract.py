@@ -472,7 +472,7 @@ def test_an_interrupted_migration_can_be_run_again(isolated_home: pathlib.Path, 
     before = _everything()
     assert sw("db", "upgrade", "--url", "$SOCIALWATCH_TEST_DB")[0] == 0
     code = ("import os, signal\n"
-            "from socialwatch import migrate\n"
+            "from socialwatch.store import migrate\n"
             "from socialwatch.app import App\n"
             "from socialwatch.pgstore import PgStore\n"
             "n = 0\n"

@@ -89,8 +89,8 @@ def migrate_cmd(state: Any, source: str, target: str, url: str | None, path: str
     from dataclasses import asdict
 
     from socialwatch.errors import UsageError
-    from socialwatch.migrate import migrate
     from socialwatch.output import is_tty, json_line
+    from socialwatch.store.migrate import migrate
 
     if source == target:
         raise UsageError("--from and --to name the same backend")

@@ -45,8 +45,7 @@ from tinydb.table import Table
 from socialwatch import audit as audit_log
 from socialwatch import model
 from socialwatch.errors import ConfigError, NotFound, SocialwatchError, StoreError
-from socialwatch.locking import FileLock
-from socialwatch.storage import (
+from socialwatch.store.files import (
     FORMAT,
     MARKER,
     AtomicJSONStorage,
@@ -57,6 +56,7 @@ from socialwatch.storage import (
     read_json,
     recover,
 )
+from socialwatch.store.locking import FileLock
 
 #: errors writing the data directory that mean its path or permissions are wrong (configuration)
 _PATH_ERRNOS = {errno.ENOENT, errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOTDIR, errno.EISDIR, errno.EEXIST}

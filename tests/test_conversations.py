@@ -106,10 +106,10 @@ def test_tinydb_looks_up_a_conversation_without_reading_the_history(tmp_path: pa
                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     """Flat cost: finding the customer's earlier message opens the one archive segment that holds
     it, not the history (here 40 segments)."""
-    from socialwatch import store as store_module
     from socialwatch.store import Session, TinyStore
+    from socialwatch.store.tiny import session as tiny_session
 
-    monkeypatch.setattr(store_module, "SEGMENT_SIZE", 5)
+    monkeypatch.setattr(tiny_session, "SEGMENT_SIZE", 5)  # (where `Session._archive` looks it up)
     tiny = TinyStore(tmp_path / "data")
     with tiny.session() as s:
         s.add([mention(i, handle=f"u{i}", conversation_id=f"c:{i}", status="resolved") for i in range(200)])

@@ -59,7 +59,7 @@ sys.path.insert(0, str(ROOT))
 import bench_foundation as bf  # noqa: E402
 
 from socialwatch import model  # noqa: E402
-from socialwatch.pgstore import PgStore  # noqa: E402
+from socialwatch.store.postgres import PgStore  # noqa: E402
 from tests.pg_server import PgTestServer  # noqa: E402
 
 SW, PY = bf.SW, bf.PY

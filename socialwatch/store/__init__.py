@@ -133,7 +133,7 @@ def store_for(config: Any) -> Any:
 
     table = config.table("store")
     if table.get("backend", "tinydb") == "postgres":
-        from socialwatch.pgstore import PgStore
+        from socialwatch.store.postgres import PgStore
 
         return PgStore(config.resolve_value(table["url"], "store.url"))
     data_dir = config.data_dir

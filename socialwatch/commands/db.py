@@ -1,5 +1,5 @@
 """`socialwatch db`: the PostgreSQL schema (`upgrade`, `status`) and moving a store between
-backends (`migrate`). Thin: the work is in `pgstore` and `migrate`."""
+backends (`migrate`). Thin: the work is in `store.postgres` and `store.migrate`."""
 
 from __future__ import annotations
 

@@ -89,7 +89,7 @@ class PgStore:
         conn.rollback()
         if version is not None and version < SCHEMA_VERSION and all(
                 number in ON_FIRST_USE for number, _, _ in MIGRATIONS if number > version):
-            version = _migrate(conn)[1]  # (additive only: see pgschema.ON_FIRST_USE)
+            version = _migrate(conn)[1]  # (additive only: see schema.ON_FIRST_USE)
         if version is None or version < SCHEMA_VERSION:
             raise SchemaMismatch(f"the database {masked_url(self.url)} has schema version {version or 0}; this socialwatch "
                                  f"needs {SCHEMA_VERSION}: run `socialwatch db upgrade`")

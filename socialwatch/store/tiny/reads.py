@@ -86,7 +86,7 @@ class LockFreeReads:
         return DocFile(self.segment_path(seg), "archive").doc(mention_id)
 
     def open_file(self) -> DocFile:
-        """The open file for lookups of a few mentions by id (see storage.DocFile)."""
+        """The open file for lookups of a few mentions by id (see store.files.DocFile)."""
         self._settle()
         return DocFile(self.open_path, "open")
 

@@ -20,7 +20,7 @@ console script in a subprocess.
    hundreds of mentions each). The documents are copies of mentions that `socialwatch import`
    scored and stored (texts from the VADER set, some with routing keywords), given new ids,
    dates, authors and workflow fields; they go in through `PgSession.add` in batches of 10,000
-   (the real code path, so every column is computed by `pgstore.encode_row`), then VACUUM ANALYZE
+   (the real code path, so every column is computed by `store.postgres.encode_row`), then VACUUM ANALYZE
    (what autovacuum does to such a table anyway). The fill time is printed.
    Against the same command on an empty database (triage) or a near-empty one holding a handful
    of mentions from the same generator (show, resolve, tag, claim), each within 3x:
@@ -59,7 +59,7 @@ sys.path.insert(0, str(ROOT))
 import bench_foundation as bf  # noqa: E402
 
 from socialwatch import model  # noqa: E402
-from socialwatch.pgstore import PgStore  # noqa: E402
+from socialwatch.store.postgres import PgStore  # noqa: E402
 from tests.pg_server import PgTestServer  # noqa: E402
 
 SW, PY = bf.SW, bf.PY

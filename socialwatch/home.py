@@ -7,7 +7,7 @@ import pathlib
 from importlib import resources
 
 from socialwatch import paths
-from socialwatch.storage import atomic_write
+from socialwatch.store.files import atomic_write
 
 
 def starter_config() -> str:

@@ -367,7 +367,7 @@ def waiting_points(mention: dict, now: datetime) -> int:
     """The live waiting factor: weight x min(1, hours since posting / cap_hours), rounded down,
     for an open mention that needs a response and has no answer yet (the score's `waiting`
     holds weight and cap_hours); 0 otherwise. PostgreSQL computes the same in SQL
-    (`pgstore.LIVE_PRIORITY`)."""
+    (`store.postgres.filters.LIVE_PRIORITY`)."""
     hours = waiting_hours(mention, now)
     if hours is None:
         return 0

@@ -14,8 +14,8 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 from socialwatch import model
-from socialwatch.locking import FileLock
-from socialwatch.storage import FORMAT, MARKER, atomic_write, dump, read_json
+from socialwatch.store.files import FORMAT, MARKER, atomic_write, dump, read_json
+from socialwatch.store.locking import FileLock
 
 KIND = "presence"
 LOCK_TIMEOUT = 5.0

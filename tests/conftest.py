@@ -145,6 +145,6 @@ def use_backend(home: pathlib.Path, backend: str) -> None:
     assert 'backend = "tinydb"' in text
     config.write_text(text.replace('backend = "tinydb"', 'backend = "postgres"\nurl = "$SOCIALWATCH_TEST_DB"', 1),
                       encoding="utf-8")
-    from socialwatch.pgstore import upgrade
+    from socialwatch.store.postgres import upgrade
 
     upgrade(os.environ["SOCIALWATCH_TEST_DB"])

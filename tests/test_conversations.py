@@ -67,7 +67,7 @@ def test_postgres_finds_a_conversation_by_its_index(pg_url: str) -> None:
     the whole table, however long the history."""
     import psycopg
 
-    from socialwatch.pgstore import PgStore, upgrade
+    from socialwatch.store.postgres import PgStore, upgrade
 
     upgrade(pg_url)
     pg = PgStore(pg_url)
@@ -106,10 +106,10 @@ def test_tinydb_looks_up_a_conversation_without_reading_the_history(tmp_path: pa
                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     """Flat cost: finding the customer's earlier message opens the one archive segment that holds
     it, not the history (here 40 segments)."""
-    from socialwatch import store as store_module
     from socialwatch.store import Session, TinyStore
+    from socialwatch.store.tiny import session as tiny_session
 
-    monkeypatch.setattr(store_module, "SEGMENT_SIZE", 5)
+    monkeypatch.setattr(tiny_session, "SEGMENT_SIZE", 5)  # (where `Session._archive` looks it up)
     tiny = TinyStore(tmp_path / "data")
     with tiny.session() as s:
         s.add([mention(i, handle=f"u{i}", conversation_id=f"c:{i}", status="resolved") for i in range(200)])
@@ -212,7 +212,7 @@ def _older_database(pg_url: str, version: int) -> None:
     """Make the database as an older socialwatch left it, at schema `version`."""
     import psycopg
 
-    from socialwatch.pgschema import MIGRATIONS
+    from socialwatch.store.postgres.schema import MIGRATIONS
 
     with psycopg.connect(pg_url) as conn:
         conn.execute("CREATE TABLE socialwatch_schema (version integer NOT NULL, applied_at timestamptz NOT NULL "
@@ -225,7 +225,7 @@ def _older_database(pg_url: str, version: int) -> None:
 def schema_of(pg_url: str) -> int | None:
     import psycopg
 
-    from socialwatch.pgstore import schema_version
+    from socialwatch.store.postgres import schema_version
 
     with psycopg.connect(pg_url) as conn:
         return schema_version(conn)
@@ -245,7 +245,7 @@ def test_an_existing_version_2_database_gets_the_index_on_first_use(pg_url: str,
     customer's later DM then joins the case stored before the upgrade."""
     import psycopg
 
-    from socialwatch.pgschema import SCHEMA_VERSION
+    from socialwatch.store.postgres.schema import SCHEMA_VERSION
 
     assert SCHEMA_VERSION == 3
     _older_database(pg_url, 3)

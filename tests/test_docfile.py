@@ -1,4 +1,4 @@
-"""Lookups of single mentions in the TinyDB files' bytes (storage.DocFile): never wrong, at worst
+"""Lookups of single mentions in the TinyDB files' bytes (store.files.DocFile): never wrong, at worst
 a full parse."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import pathlib
 
 import orjson
 
-from socialwatch.storage import MARKER, DocFile, dump
+from socialwatch.store.files import MARKER, DocFile, dump
 from tests.test_cli import sw, write_jsonl
 
 

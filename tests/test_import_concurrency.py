@@ -59,7 +59,7 @@ def test_two_imports_of_the_same_mentions_in_opposite_orders_both_succeed(
             if round_ == 0:
                 use_backend(isolated_home, "postgres")
             else:
-                from socialwatch.pgstore import upgrade
+                from socialwatch.store.postgres import upgrade
 
                 upgrade(url)
             chunk = ("3000", "1500", "1000")[round_ % 3]  # one transaction each, or several
@@ -86,7 +86,7 @@ def test_a_transaction_that_crosses_another_is_run_again(isolated_home: pathlib.
     monkeypatch.setenv("SOCIALWATCH_TEST_DB", pg_url)
     assert sw("init")[0] == 0
     use_backend(isolated_home, "postgres")
-    from socialwatch.pgstore import PgSession
+    from socialwatch.store.postgres import PgSession
 
     monkeypatch.setattr(importer, "SERVER_CHUNK", 500)
     real = PgSession.add_rows
@@ -113,7 +113,7 @@ def test_an_import_that_stops_half_way_says_what_is_stored(home: pathlib.Path, t
     monkeypatch.setattr(importer, "CHUNK", 1000)
     monkeypatch.setattr(importer, "RETRIES", 2)
     if backend == "postgres":
-        from socialwatch.pgstore import PgSession as Session
+        from socialwatch.store.postgres import PgSession as Session
     else:
         from socialwatch.store import Session
     real = Session.add_rows
@@ -150,7 +150,7 @@ def test_an_import_that_fails_before_storing_anything_keeps_its_own_error(home: 
 
     monkeypatch.setattr(importer, "RETRIES", 1)
     if backend == "postgres":
-        from socialwatch.pgstore import PgSession as Session
+        from socialwatch.store.postgres import PgSession as Session
     else:
         from socialwatch.store import Session
 

@@ -19,7 +19,7 @@ from tests.test_store_contract import mention
 @pytest.fixture
 def store(backend: str, tmp_path: pathlib.Path):
     if backend == "postgres":
-        from socialwatch.pgstore import PgStore, upgrade
+        from socialwatch.store.postgres import PgStore, upgrade
 
         upgrade(os.environ["SOCIALWATCH_TEST_DB"])
         s = PgStore(os.environ["SOCIALWATCH_TEST_DB"])

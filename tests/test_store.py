@@ -224,7 +224,7 @@ def test_sigkill_during_writes_leaves_a_loadable_store_with_every_reported_menti
 
 KILLED_COMMIT = textwrap.dedent("""
     import os, signal, sys
-    from socialwatch import storage
+    from socialwatch.store import files as storage
     from socialwatch.store import TinyStore
     where = sys.argv[2]
     if where == "after-journal":  # the journal is written: the commit has happened
@@ -281,7 +281,7 @@ def _writes(root: pathlib.Path, n: int) -> list[tuple[pathlib.Path, bytes]]:
 
 
 def test_a_commit_fsyncs_every_staged_file_before_its_journal(tmp_path: pathlib.Path, monkeypatch) -> None:
-    from socialwatch import storage
+    from socialwatch.store import files as storage
 
     synced: set[int] = set()  # inodes
     real_fsync, real_atomic = os.fsync, storage.atomic_write
@@ -311,7 +311,7 @@ def test_a_commit_fsyncs_every_staged_file_before_its_journal(tmp_path: pathlib.
 
 
 def test_a_failed_fsync_fails_the_commit_and_changes_nothing(tmp_path: pathlib.Path, monkeypatch) -> None:
-    from socialwatch import storage
+    from socialwatch.store import files as storage
 
     old = _writes(tmp_path, 10)
     storage.commit_files(tmp_path, old)

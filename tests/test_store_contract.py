@@ -27,7 +27,7 @@ def mention(i: int | str, status: str = "new", handle: str | None = None, text: 
 @pytest.fixture
 def store(backend: str, tmp_path: pathlib.Path):
     if backend == "postgres":
-        from socialwatch.pgstore import PgStore, upgrade
+        from socialwatch.store.postgres import PgStore, upgrade
 
         upgrade(os.environ["SOCIALWATCH_TEST_DB"])
         s = PgStore(os.environ["SOCIALWATCH_TEST_DB"])
@@ -203,7 +203,7 @@ def test_a_bulk_add_racing_another_session_for_an_id_stores_it_once(pg_url: str,
 
     import psycopg
 
-    from socialwatch.pgstore import COPY_MIN, PgStore, upgrade
+    from socialwatch.store.postgres import COPY_MIN, PgStore, upgrade
 
     upgrade(pg_url)
     first, second = PgStore(pg_url), PgStore(pg_url)
@@ -250,7 +250,7 @@ def test_source_lock_is_exclusive_across_processes(store, backend: str) -> None:
     try:
         code = ("import os, sys\n"
                 "from socialwatch.errors import Busy\n"
-                + ("from socialwatch.pgstore import PgStore\nst = PgStore(os.environ['SOCIALWATCH_TEST_DB'])\n"
+                + ("from socialwatch.store.postgres import PgStore\nst = PgStore(os.environ['SOCIALWATCH_TEST_DB'])\n"
                    if backend == "postgres" else
                    f"from socialwatch.store import TinyStore\nst = TinyStore({str(store.data_dir)!r})\n")
                 + "try:\n    st.source_lock('demo').acquire(timeout=0)\n    print('got it')\n"
@@ -267,7 +267,7 @@ def test_source_lock_is_exclusive_across_processes(store, backend: str) -> None:
 def test_many_processes_adding_and_claiming_lose_nothing_and_hand_out_nothing_twice(store, backend: str) -> None:
     with store.session() as s:
         s.add([mention(i) for i in range(60)])
-    opener = ("from socialwatch.pgstore import PgStore\nst = PgStore(os.environ['SOCIALWATCH_TEST_DB'])\n"
+    opener = ("from socialwatch.store.postgres import PgStore\nst = PgStore(os.environ['SOCIALWATCH_TEST_DB'])\n"
               if backend == "postgres" else f"from socialwatch.store import TinyStore\nst = TinyStore({str(store.data_dir)!r})\n")
     code = ("import os, sys, json\nfrom socialwatch import queue\n" + opener +
             "agent = sys.argv[1]\n"
@@ -356,7 +356,7 @@ def test_an_old_or_empty_schema_is_refused_with_a_clear_line(isolated_home: path
     assert code == 2 and "schema version 0" in err and "socialwatch db upgrade" in err
     code, _, err = sw("db", "upgrade")
     assert code == 0 and "upgraded from version 0" in err
-    from socialwatch.pgschema import SCHEMA_VERSION
+    from socialwatch.store.postgres.schema import SCHEMA_VERSION
 
     assert SCHEMA_VERSION >= 2  # 2: the presence table and the index of native ids
     assert sw("db", "upgrade")[2].strip().endswith(f"schema already at version {SCHEMA_VERSION}")
@@ -369,7 +369,7 @@ def test_an_old_or_empty_schema_is_refused_with_a_clear_line(isolated_home: path
 
 
 def test_the_password_never_shows(isolated_home: pathlib.Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from socialwatch.pgstore import PgStore, masked_url
+    from socialwatch.store.postgres import PgStore, masked_url
 
     url = "postgresql://agent:s3cr3t-pw@127.0.0.1:9/nowhere"
     assert "s3cr3t-pw" not in masked_url(url) and "s3cr3t-pw" not in PgStore(url).describe()
@@ -472,9 +472,9 @@ def test_an_interrupted_migration_can_be_run_again(isolated_home: pathlib.Path, 
     before = _everything()
     assert sw("db", "upgrade", "--url", "$SOCIALWATCH_TEST_DB")[0] == 0
     code = ("import os, signal\n"
-            "from socialwatch import migrate\n"
+            "from socialwatch.store import migrate\n"
             "from socialwatch.app import App\n"
-            "from socialwatch.pgstore import PgStore\n"
+            "from socialwatch.store.postgres import PgStore\n"
             "n = 0\n"
             "def progress(k):\n"
             "    global n\n"
@@ -483,7 +483,7 @@ def test_an_interrupted_migration_can_be_run_again(isolated_home: pathlib.Path, 
             "migrate.migrate(App().store, PgStore(os.environ['SOCIALWATCH_TEST_DB']), progress)\n")
     p = subprocess.run([sys.executable, "-c", code], env=os.environ, capture_output=True, text=True, timeout=300)
     assert p.returncode == -9, p.stderr
-    from socialwatch.pgstore import PgStore
+    from socialwatch.store.postgres import PgStore
 
     partial = PgStore(pg_url).count()
     assert 0 < sum(partial.values()) < len(before)
@@ -499,7 +499,7 @@ def test_migrating_into_a_store_with_a_different_audit_log_is_refused(isolated_h
     monkeypatch.setenv("SOCIALWATCH_TEST_DB", pg_url)
     assert sw("init")[0] == 0
     _fill_tiny_home(isolated_home, tmp_path)
-    from socialwatch.pgstore import PgStore, upgrade
+    from socialwatch.store.postgres import PgStore, upgrade
 
     upgrade(pg_url)
     with PgStore(pg_url).session() as s:
@@ -535,7 +535,7 @@ def test_a_deadlock_between_two_agents_is_one_clear_conflict_and_changes_nothing
     import threading
 
     from socialwatch.errors import Conflict
-    from socialwatch.pgstore import PgStore, upgrade
+    from socialwatch.store.postgres import PgStore, upgrade
 
     upgrade(pg_url)
     first, second = PgStore(pg_url), PgStore(pg_url)
@@ -597,7 +597,7 @@ def test_sigkill_during_an_import_into_postgres_leaves_whole_transactions_and_a_
     recs = [{"id": f"file:k{i}", "text": f"outage number {i}, still no signal", "author": {"handle": f"k{i % 50}"}}
             for i in range(30000)]
     path = write_jsonl(tmp_path / "big.jsonl", recs)
-    from socialwatch.pgstore import PgStore
+    from socialwatch.store.postgres import PgStore
 
     store = PgStore(pg_url)
     proc = subprocess.Popen([sys.executable, "-m", "socialwatch", "import", str(path)], env=os.environ,

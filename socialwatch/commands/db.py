@@ -1,5 +1,5 @@
 """`socialwatch db`: the PostgreSQL schema (`upgrade`, `status`) and moving a store between
-backends (`migrate`). Thin: the work is in `pgstore` and `migrate`."""
+backends (`migrate`). Thin: the work is in `store.postgres` and `store.migrate`."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ def _store(app: Any, backend: str, url: str | None, path: str | None) -> Any:
     from socialwatch.store import open_store
 
     if backend == "postgres":
-        from socialwatch.pgstore import PgStore
+        from socialwatch.store.postgres import PgStore
 
         return PgStore(_url(app, url))
     return open_store(pathlib.Path(path) if path else app.config.data_dir)
@@ -43,7 +43,7 @@ def db() -> None:
 @click.pass_obj
 def upgrade_cmd(state: Any, url: str | None) -> None:
     """Create or upgrade socialwatch's schema in PostgreSQL (safe to run again)."""
-    from socialwatch.pgstore import masked_url, upgrade
+    from socialwatch.store.postgres import masked_url, upgrade
 
     target = _url(state.app, url)
     before, after = upgrade(target)
@@ -65,7 +65,7 @@ def status_cmd(state: Any, url: str | None, as_json: bool) -> None:
     store = _store(app, "postgres", url, None) if url else app.store
     info: dict[str, Any] = {"backend": store.backend, "where": store.describe(), **store.count()}
     if store.backend == "postgres":
-        from socialwatch.pgschema import SCHEMA_VERSION
+        from socialwatch.store.postgres.schema import SCHEMA_VERSION
 
         info["schema_version"] = SCHEMA_VERSION
     if as_json:
@@ -89,8 +89,8 @@ def migrate_cmd(state: Any, source: str, target: str, url: str | None, path: str
     from dataclasses import asdict
 
     from socialwatch.errors import UsageError
-    from socialwatch.migrate import migrate
     from socialwatch.output import is_tty, json_line
+    from socialwatch.store.migrate import migrate
 
     if source == target:
         raise UsageError("--from and --to name the same backend")

@@ -86,7 +86,7 @@ def export(state: State, output: str | None, fmt: str, columns: str | None, list
         bar = click.progressbar(length=sum(app.store.count().values()), label="Exporting", file=sys.stderr)
         bar.__enter__()
         tick = lambda: bar.update(1)  # noqa: E731
-    from socialwatch.storage import atomic_write_text
+    from socialwatch.store.files import atomic_write_text
 
     def write(out: Any) -> int:
         if fmt == "jsonl":

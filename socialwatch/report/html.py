@@ -193,7 +193,7 @@ def render_html(kpis: dict, images: list[tuple[str, str]] | None = None) -> str:
 
 def html_report(kpis: dict, path: str | os.PathLike) -> pathlib.Path:
     """Write the self-contained HTML report to `path` atomically; returns the path."""
-    from socialwatch.storage import atomic_write
+    from socialwatch.store.files import atomic_write
 
     target = pathlib.Path(path)
     atomic_write(target, render_html(kpis).encode("utf-8"))

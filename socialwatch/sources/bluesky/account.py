@@ -192,7 +192,7 @@ class Account:
             return
         try:
             from socialwatch.paths import ensure_private_dir
-            from socialwatch.storage import atomic_write
+            from socialwatch.store.files import atomic_write
 
             ensure_private_dir(self._cache_file.parent)
             atomic_write(self._cache_file, session_string.encode("utf-8"))

@@ -20,6 +20,11 @@ table of its own, so that marking never touches a mention row or its notificatio
 
 from __future__ import annotations
 
+from typing import Any
+
+from socialwatch.store.postgres.errors import SchemaMismatch
+from socialwatch.store.postgres.locks import _lock_key
+
 MIGRATIONS: list[tuple[int, str, str]] = [
     (1, "mentions, state, outbox and audit", """
 CREATE TABLE IF NOT EXISTS socialwatch_schema (
@@ -98,3 +103,35 @@ SCHEMA_VERSION = max(number for number, _, _ in MIGRATIONS)
 
 # Migrations an existing database gets on first use, without `db upgrade` (additive indexes only).
 ON_FIRST_USE: frozenset[int] = frozenset({3})
+
+
+def schema_version(conn: Any) -> int | None:
+    """The applied schema version (None: no socialwatch schema in this database)."""
+    row = conn.execute("SELECT to_regclass('socialwatch_schema')").fetchone()
+    if row[0] is None:
+        return None
+    row = conn.execute("SELECT max(version) FROM socialwatch_schema").fetchone()
+    return row[0]
+
+
+def _migrate(conn: Any) -> tuple[int | None, int]:
+    """Apply the missing migrations on `conn` under the schema lock (so that two processes never
+    apply one twice), each in one transaction; (version before, version after)."""
+    conn.execute("SELECT pg_advisory_lock(%s)", (_lock_key("schema"),))
+    try:
+        before = schema_version(conn)
+        conn.commit()
+        if before is not None and before > SCHEMA_VERSION:
+            raise SchemaMismatch(f"the database has schema version {before}, newer than this socialwatch "
+                                 f"({SCHEMA_VERSION}): upgrade socialwatch")
+        for number, description, sql in MIGRATIONS:
+            if before is not None and number <= before:
+                continue
+            with conn.transaction():
+                conn.execute(sql)
+                conn.execute("INSERT INTO socialwatch_schema (version, description) VALUES (%s, %s)",
+                             (number, description))
+        return before, SCHEMA_VERSION
+    finally:
+        conn.execute("SELECT pg_advisory_unlock(%s)", (_lock_key("schema"),))
+        conn.commit()

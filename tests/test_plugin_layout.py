@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from tests.test_report_layout import MAX_LINES, PACKAGE, ROOT, _module_level_imports, _module_name
+from tests.test_report_layout import MAX_LINES, PACKAGE, ROOT, _module_level_imports, _module_name, import_cycles
 
 #: The plugins that grew into packages (each was one module of 470 to 1300 lines).
 PACKAGES = ["sources/bluesky", "sources/twitter", "sources/mastodon", "sources/reddit", "responders/bluesky",
@@ -48,22 +48,7 @@ def test_plugin_modules_import_no_cycle() -> None:
     everything = {_module_name(p) for p in PACKAGE.rglob("*.py")}
     graph = {name: _module_level_imports(path, everything) & set(paths) for name, path in paths.items()}
     assert "socialwatch.sources.bluesky.source" in graph["socialwatch.sources.bluesky"]  # the walk sees the imports
-    cycles = []
-    state: dict[str, int] = {}  # 1: on the current path, 2: done
-
-    def visit(name: str, trail: list[str]) -> None:
-        state[name] = 1
-        for dep in sorted(graph[name]):
-            if state.get(dep) == 1:
-                cycles.append(trail[trail.index(dep):] + [dep])
-            elif dep not in state:
-                visit(dep, [*trail, dep])
-        state[name] = 2
-
-    for name in sorted(graph):
-        if name not in state:
-            visit(name, [name])
-    assert cycles == []
+    assert import_cycles(graph) == []
 
 
 @pytest.mark.parametrize("package", PACKAGES)

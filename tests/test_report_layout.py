@@ -118,11 +118,9 @@ def _module_level_imports(path: pathlib.Path, modules: set[str]) -> set[str]:
     return found
 
 
-def test_no_import_cycles() -> None:
-    paths = {_module_name(p): p for p in PACKAGE.rglob("*.py")}
-    graph = {name: _module_level_imports(path, set(paths)) for name, path in paths.items()}
-    assert "socialwatch.report.kpi.facts" in graph["socialwatch.report.kpi"]  # the walk sees the imports
-    cycles = []
+def import_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The cycles of an import graph (module -> modules it imports at load time), each as a path."""
+    cycles: list[list[str]] = []
     state: dict[str, int] = {}  # 1: on the current path, 2: done
 
     def visit(name: str, trail: list[str]) -> None:
@@ -137,4 +135,11 @@ def test_no_import_cycles() -> None:
     for name in sorted(graph):
         if name not in state:
             visit(name, [name])
-    assert cycles == []
+    return cycles
+
+
+def test_no_import_cycles() -> None:
+    paths = {_module_name(p): p for p in PACKAGE.rglob("*.py")}
+    graph = {name: _module_level_imports(path, set(paths)) for name, path in paths.items()}
+    assert "socialwatch.report.kpi.facts" in graph["socialwatch.report.kpi"]  # the walk sees the imports
+    assert import_cycles(graph) == []

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from tests.test_report_layout import MAX_LINES, PACKAGE, ROOT, _module_level_imports, _module_name
+from tests.test_report_layout import MAX_LINES, PACKAGE, ROOT, _module_level_imports, _module_name, import_cycles
 
 STORE = PACKAGE / "store"
 #: The modules the store was before it became a package: none may come back at the top level.
@@ -32,22 +32,7 @@ def test_store_modules_import_no_cycle() -> None:
     # (the walk sees the imports)
     assert "socialwatch.store.tiny.session" in graph["socialwatch.store.tiny.store"]
     assert "socialwatch.store.postgres.session" in graph["socialwatch.store.postgres.store"]
-    cycles = []
-    state: dict[str, int] = {}  # 1: on the current path, 2: done
-
-    def visit(name: str, trail: list[str]) -> None:
-        state[name] = 1
-        for dep in sorted(graph[name]):
-            if state.get(dep) == 1:
-                cycles.append(trail[trail.index(dep):] + [dep])
-            elif dep not in state:
-                visit(dep, [*trail, dep])
-        state[name] = 2
-
-    for name in sorted(graph):
-        if name not in state:
-            visit(name, [name])
-    assert cycles == []
+    assert import_cycles(graph) == []
 
 
 def test_the_interface_loads_no_backend() -> None:

@@ -44,10 +44,10 @@ def public(mention: dict) -> dict:
     from socialwatch.model import effective_priority, utcnow
     from socialwatch.views import waiting_factor
 
-    now = utcnow()
+    live = waiting_factor(mention, utcnow())
     out = dict(mention)
-    out["priority"] = effective_priority(mention, now)
-    live = waiting_factor(mention, now)
+    # the rows are what `effective_priority(mention, now)` adds (and clamps), so no second pass
+    out["priority"] = effective_priority(mention) + sum(row["contribution"] for row in live)
     score = mention.get("score")
     if live and isinstance(score, dict):
         out["score"] = {**score, "reasons": [*(score.get("reasons") or []), *live]}

@@ -48,11 +48,6 @@ class MentionIdType(click.ParamType):
 MENTION_ID = MentionIdType()
 
 
-def count_noun(n: int, noun: str) -> str:
-    """'1 mention', '3 mentions'."""
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
-
-
 def read_only() -> None:
     """A short command that only reads the store: no cyclic garbage collection.
 

@@ -8,9 +8,14 @@ from typing import Any
 
 import click
 
-from socialwatch.commands.common import MENTION_ID, State, count_noun, pass_state
+from socialwatch.commands.common import MENTION_ID, State, pass_state
 from socialwatch.errors import SocialwatchError
 from socialwatch.filter_options import queue_filters
+
+
+def count_noun(n: int, noun: str) -> str:
+    """'1 mention', '3 mentions'."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def _done(mention: dict, what: str, as_json: bool = False) -> None:

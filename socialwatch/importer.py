@@ -22,6 +22,7 @@ from socialwatch.app import App
 from socialwatch.errors import Contention, SocialwatchError
 from socialwatch.sources.file import Item, read_items
 from socialwatch.store import RowCodec
+from socialwatch.store.rawdoc import FILE_ROWS, RawDoc
 
 CHUNK = 50_000  # mentions per store write: big enough to amortise rewriting the open file
 SERVER_CHUNK = 2_000  # mentions per transaction for a database server, written while the rest is prepared
@@ -56,10 +57,11 @@ class ImportReport:
 class Prepared:
     """A scored mention on its way into the store, with what the import counts and checks.
 
-    `row` is what the store's `Session.add_rows` takes: the mention itself for the files, or,
-    for a store with a `row_codec` (a database server), its row, encoded by the process that
-    scored the mention, so that this process neither decodes the mention nor encodes it again.
-    The document is kept when it is at hand, else decoded from the row on demand.
+    `row` is what the store's `Session.add_rows` takes: the mention encoded by the store's
+    `row_codec` (a database server's row; for the files, its JSON: `store.rawdoc`), encoded by
+    the process that scored the mention, so that this process neither decodes the mention nor
+    encodes it again. The document is kept only where it is needed (a mention that may join a
+    thread or answer a survey, `thread`), else decoded from the row on demand.
     """
 
     __slots__ = ("id", "row", "_mention", "thread", "angry", "viral")
@@ -71,8 +73,9 @@ class Prepared:
     @classmethod
     def of(cls, mention: dict, codec: RowCodec | None) -> "Prepared":
         score = mention.get("score") or {}
-        return cls(mention["id"], codec.encode(mention) if codec else mention, mention,
-                   bool(mention.get("in_reply_to") or mention.get("conversation_id")),
+        thread = bool(mention.get("in_reply_to") or mention.get("conversation_id") or mention.get("kind") == "dm")
+        keep = mention if thread or codec is None or codec is not FILE_ROWS else None
+        return cls(mention["id"], codec.encode(mention) if codec else mention, keep, thread,
                    bool(score.get("angry")), bool(score.get("viral")))
 
     def mention(self, codec: RowCodec | None) -> dict:
@@ -85,15 +88,23 @@ class Prepared:
         self._mention = mention
         self.row = codec.encode(mention) if codec else mention
 
-    def wire(self, codec: RowCodec | None) -> list:
-        """This for a worker's result pipe, as JSON: the row when it is plain JSON, else the mention."""
+    def wire(self, codec: RowCodec | None, blob: list[bytes]) -> list:
+        """This for a worker's result pipe, as JSON: a RawDoc's bytes go to `blob` (and are not
+        parsed on the way), a row that is plain JSON goes as it is, else the mention."""
+        if isinstance(self.row, RawDoc):
+            blob.append(self.row.json)
+            return [self.id, None, None, self.thread, self.angry, self.viral, self.row.head(), len(self.row.json)]
         row = self.row if codec and codec.plain(self.row) else None
-        return [self.id, row, None if row is not None else self.mention(codec), self.thread, self.angry, self.viral]
+        return [self.id, row, None if row is not None else self.mention(codec), self.thread, self.angry, self.viral,
+                None, 0]
 
     @classmethod
-    def unwire(cls, data: list, codec: RowCodec | None) -> "Prepared":
-        mid, row, mention, thread, angry, viral = data
-        if row is None:
+    def unwire(cls, data: list, codec: RowCodec | None, blob: bytes, at: int) -> "Prepared":
+        """The Prepared `wire` sent; a RawDoc's bytes start at `at` in `blob`."""
+        mid, row, mention, thread, angry, viral, head, size = data
+        if head is not None:
+            row = RawDoc.from_head(blob[at : at + size], head)
+        elif row is None:
             row = codec.encode(mention) if codec else mention
         return cls(mid, row, mention, thread, angry, viral)
 
@@ -212,17 +223,29 @@ def _prepare_group(items: list[Item]) -> list[tuple[Item, Prepared | None, str |
 
 
 def _prepare_encoded(items: list[Item]) -> bytes:
-    """`_prepare_group` in a worker, its result as JSON: orjson encodes and decodes it several
-    times faster than pickle, and moving results between processes dominated a parallel import."""
+    """`_prepare_group` in a worker, its result as JSON (orjson encodes and decodes it several
+    times faster than pickle, and moving results between processes dominated a parallel import),
+    followed by the encoded mentions (RawDocs) as they are: 4 bytes of the JSON's length, the
+    JSON, the mentions."""
     codec = _WORKER["codec"]
-    return orjson.dumps([[i.line, p.wire(codec) if p is not None else None, e, i.response_to, i.response_at]
+    blob: list[bytes] = []
+    head = orjson.dumps([[i.line, p.wire(codec, blob) if p is not None else None, e, i.response_to, i.response_at]
                          for i, p, e in _prepare_group(items)])
+    return b"".join([len(head).to_bytes(4, "little"), head, *blob])
 
 
 def _decode(payload: bytes) -> list[tuple[Item, Prepared | None, str | None]]:
     codec, unwire = _WORKER["codec"], Prepared.unwire
-    return [(Item(line, response_to=to, response_at=at), unwire(p, codec) if p is not None else None, e)
-            for line, p, e, to, at in orjson.loads(payload)]
+    size = int.from_bytes(payload[:4], "little")
+    at = 4 + size
+    out = []
+    for line, p, e, to, at_ in orjson.loads(payload[4:at]):
+        prepared = None
+        if p is not None:
+            prepared = unwire(p, codec, payload, at)
+            at += p[-1]
+        out.append((Item(line, response_to=to, response_at=at_), prepared, e))
+    return out
 
 
 def _groups(items: Iterator[Item]) -> Iterator[list[Item]]:
@@ -505,10 +528,11 @@ class _Writer:
         if not self.background:
             from socialwatch.cases import join_threads
 
-            mentions = [p.mention(None) for p in chunk]
+            codec = self.app.store.row_codec
             with self.app.store.session() as s:
-                result = s.add_rows(mentions)
-                join_threads(s, mentions, result.new)
+                result = s.add_rows([p.row for p in chunk])
+                # (only a mention in a thread, or a message, can join a case or answer a survey)
+                join_threads(s, [p.mention(codec) for p in chunk if p.thread], result.new)
             _count(self.report, chunk, result)
             return
         if not self.threads:

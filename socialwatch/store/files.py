@@ -20,6 +20,7 @@ import orjson
 from tinydb.storages import Storage
 
 from socialwatch.errors import StoreError
+from socialwatch.store.rawdoc import materialise, splice
 
 FORMAT = 1
 MARKER = "_socialwatch"
@@ -340,7 +341,8 @@ def _by_id(data: dict, mention_id: str) -> dict | None:
 
 
 def dump(data: Any) -> bytes:
-    return orjson.dumps(data)
+    """A store file's content, compact (a `RawDoc` in it is written as the JSON it holds)."""
+    return orjson.dumps(data, default=splice)
 
 
 class AtomicJSONStorage(Storage):
@@ -355,6 +357,7 @@ class AtomicJSONStorage(Storage):
         self.kind = kind
         self._data: dict | None = None
         self.dirty = False
+        self.raw_docs = False  # the data holds `RawDoc`s (see `Session.add`): documents again on the next read
 
     def read(self) -> dict | None:
         if self._data is None:
@@ -362,6 +365,16 @@ class AtomicJSONStorage(Storage):
             if data is None:
                 data = {MARKER: {"1": {"format": FORMAT, "kind": self.kind}}}
             self._data = data
+        if self.raw_docs:
+            materialise(self._data)
+            self.raw_docs = False
+        return self._data
+
+    def data(self) -> dict:
+        """The content as it is, RawDocs included (for `Session.add`, which appends to it)."""
+        if self._data is None:
+            self.read()
+        assert self._data is not None
         return self._data
 
     def write(self, data: dict) -> None:

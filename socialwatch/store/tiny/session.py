@@ -14,6 +14,7 @@ from socialwatch import audit as audit_log
 from socialwatch import model
 from socialwatch.store import AddResult, Mention, SessionBase
 from socialwatch.store.files import AtomicJSONStorage, commit_files
+from socialwatch.store.rawdoc import RawDoc
 from socialwatch.store.tiny.conversations import ConversationIndex
 from socialwatch.store.tiny.shards import KEY_FIELDS, SEGMENT_SIZE, SHARDS, JsonShard, shard_of
 
@@ -97,8 +98,9 @@ class Session(ConversationIndex, SessionBase):
             return dict(doc) if doc is not None else None
         return None
 
-    def add(self, mentions: list[Mention]) -> AddResult:
-        """Store mentions not seen before (by id), in one write per file."""
+    def add(self, mentions: list[Mention | RawDoc]) -> AddResult:
+        """Store mentions not seen before (by id), in one write per file. A mention may come
+        encoded (`RawDoc`, the store's `row_codec`: see `add_rows`); it is written as it is."""
         result = AddResult()
         new, duplicates = result.new, result.duplicates
         fresh_open: list[Mention] = []
@@ -123,10 +125,14 @@ class Session(ConversationIndex, SessionBase):
             seen.add(mid)
             new.append(mid)
             (fresh_open if m.get("status", "new") in open_statuses else fresh_closed).append(m)
+        if fresh_open or fresh_closed:
+            # (before the new mentions are in: building the index reads every stored document,
+            # which would turn the new RawDocs back into documents)
+            self._ensure_conversations()
         if fresh_closed:
             self._archive(fresh_closed)
         if fresh_open:
-            doc_ids = self.open_table().insert_multiple(fresh_open)
+            doc_ids = _append(self.open_table(), fresh_open)
             ids = self.open_ids()
             for m, doc_id in zip(fresh_open, doc_ids, strict=False):
                 ids[m["id"]] = doc_id
@@ -175,7 +181,7 @@ class Session(ConversationIndex, SessionBase):
                 table = self.segment_table(number)
                 room = SEGMENT_SIZE - len(table)
             chunk = appended[start : start + room]
-            table.insert_multiple(chunk)
+            _append(table, chunk)
             for m in chunk:
                 self._dirty("index", m["id"])[m["id"]] = number
             start += len(chunk)
@@ -278,6 +284,29 @@ class Session(ConversationIndex, SessionBase):
         for item in items:
             item.dirty = False
 
+
+
+def _append(table: Table, docs: list[Mention | RawDoc]) -> list[int]:
+    """Add documents to `table` under new document ids, numbered as TinyDB numbers them; a
+    `RawDoc` goes in as it is (the file turns it into a document if it is read again before it
+    is written). One pass, where TinyDB's `insert_multiple` copies the whole table."""
+    storage = table.storage
+    data = storage.data()
+    rows = data.setdefault(table.name, {})
+    next_id = max(map(int, rows), default=0) + 1
+    doc_ids = list(range(next_id, next_id + len(docs)))
+    raw = False
+    for doc_id, doc in zip(doc_ids, docs, strict=True):
+        if isinstance(doc, RawDoc):
+            rows[str(doc_id)] = doc
+            raw = True
+        else:
+            rows[str(doc_id)] = dict(doc)
+    storage.write(data)
+    storage.raw_docs = storage.raw_docs or raw
+    table._next_id = None  # (TinyDB's own count of ids is behind now: it counts again)
+    table.clear_cache()
+    return doc_ids
 
 
 def _find(table: Table, field_name: str, value: str) -> dict | None:

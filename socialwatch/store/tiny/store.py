@@ -12,6 +12,7 @@ from socialwatch.errors import ConfigError, SocialwatchError, StoreError
 from socialwatch.store import RowCodec
 from socialwatch.store.files import recover
 from socialwatch.store.locking import FileLock
+from socialwatch.store.rawdoc import FILE_ROWS
 from socialwatch.store.tiny.reads import LockFreeReads
 from socialwatch.store.tiny.session import Session
 from socialwatch.store.tiny.shards import LOCK_TIMEOUT, SHARDS
@@ -25,7 +26,7 @@ class TinyStore(LockFreeReads):
     """The TinyDB store behind a small interface (see the package docstring)."""
 
     backend = "tinydb"
-    row_codec: RowCodec | None = None  # the files take the mentions themselves (see RowCodec)
+    row_codec: RowCodec | None = FILE_ROWS  # mentions encoded as JSON, written as they are (see rawdoc)
 
     def __init__(self, data_dir: pathlib.Path, *, config_file: str | None = None, key: str | None = None) -> None:
         self.data_dir = pathlib.Path(data_dir)

@@ -20,7 +20,7 @@ import orjson
 from tinydb.storages import Storage
 
 from socialwatch.errors import StoreError
-from socialwatch.store.rawdoc import materialise, splice
+from socialwatch.store.rawdoc import RawDoc, materialise
 
 FORMAT = 1
 MARKER = "_socialwatch"
@@ -341,8 +341,8 @@ def _by_id(data: dict, mention_id: str) -> dict | None:
 
 
 def dump(data: Any) -> bytes:
-    """A store file's content, compact (a `RawDoc` in it is written as the JSON it holds)."""
-    return orjson.dumps(data, default=splice)
+    """A store file's content, compact."""
+    return orjson.dumps(data)
 
 
 class AtomicJSONStorage(Storage):
@@ -357,7 +357,9 @@ class AtomicJSONStorage(Storage):
         self.kind = kind
         self._data: dict | None = None
         self.dirty = False
-        self.raw_docs = False  # the data holds `RawDoc`s (see `Session.add`): documents again on the next read
+        # (table, key, RawDoc) of the documents the data holds as JSON (`orjson.Fragment`, see
+        # `Session.add`): they become documents again on the next read
+        self.raw_docs: list[tuple[dict, str, RawDoc]] = []
 
     def read(self) -> dict | None:
         if self._data is None:
@@ -366,8 +368,7 @@ class AtomicJSONStorage(Storage):
                 data = {MARKER: {"1": {"format": FORMAT, "kind": self.kind}}}
             self._data = data
         if self.raw_docs:
-            materialise(self._data)
-            self.raw_docs = False
+            materialise(self.raw_docs)
         return self._data
 
     def data(self) -> dict:

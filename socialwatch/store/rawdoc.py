@@ -6,7 +6,7 @@ hold it as Python objects (about 8 KB each: 200 MB for 24,000 mentions) until th
 written, only to encode it again. A `RawDoc` keeps the worker's encoding as bytes, plus the few
 fields the store's session reads (`id`, `status`, the author's handle, `conversation_id`,
 `in_reply_to`, `kind`), and the file is written with those bytes spliced in unchanged
-(`orjson.Fragment`).
+(as an `orjson.Fragment` in the file's data).
 
 A file holding RawDocs turns them back into documents the first time it is read in the session
 (`materialise`), so that everything else (TinyDB's queries, updates) only ever sees documents.
@@ -77,21 +77,11 @@ def _meta(mention: Mention) -> dict[str, Any]:
     return meta
 
 
-def splice(obj: Any) -> orjson.Fragment:
-    """`orjson.dumps`'s `default`: a RawDoc is written as the JSON it holds."""
-    if isinstance(obj, RawDoc):
-        return orjson.Fragment(obj.json)
-    raise TypeError(f"Type is not JSON serializable: {type(obj).__name__}")
-
-
-def materialise(data: dict) -> None:
-    """Replace every RawDoc in the tables of `data` (a store file's content) by its document."""
-    for rows in data.values():
-        if not isinstance(rows, dict):
-            continue
-        for key, doc in rows.items():
-            if isinstance(doc, RawDoc):
-                rows[key] = doc.document()
+def materialise(raw: list[tuple[dict, str, RawDoc]]) -> None:
+    """Put each RawDoc's document in its table (`rows[key]`) in place of its JSON, emptying `raw`."""
+    for rows, key, doc in raw:
+        rows[key] = doc.document()
+    raw.clear()
 
 
 FILE_ROWS = RowCodec(RawDoc.of, RawDoc.document, lambda row: False)

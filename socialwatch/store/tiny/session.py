@@ -7,6 +7,7 @@ import zlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+import orjson
 from tinydb import Query, TinyDB
 from tinydb.table import Table
 
@@ -295,15 +296,16 @@ def _append(table: Table, docs: list[Mention | RawDoc]) -> list[int]:
     rows = data.setdefault(table.name, {})
     next_id = max(map(int, rows), default=0) + 1
     doc_ids = list(range(next_id, next_id + len(docs)))
-    raw = False
+    raw = storage.raw_docs
+    fragment = orjson.Fragment
     for doc_id, doc in zip(doc_ids, docs, strict=True):
+        key = str(doc_id)
         if isinstance(doc, RawDoc):
-            rows[str(doc_id)] = doc
-            raw = True
+            rows[key] = fragment(doc.json)  # (written by orjson as it is, with no call back into Python)
+            raw.append((rows, key, doc))
         else:
-            rows[str(doc_id)] = dict(doc)
+            rows[key] = dict(doc)
     storage.write(data)
-    storage.raw_docs = storage.raw_docs or raw
     table._next_id = None  # (TinyDB's own count of ids is behind now: it counts again)
     table.clear_cache()
     return doc_ids

@@ -183,7 +183,7 @@ def _import(app: App, file: str, source: str, platform: str, progress: bool, rep
 
 
 # ---- preparing mentions, in worker processes for big files ----------------------------------------
-GROUP = 250  # items per group: the unit of work a process claims
+GROUP = 125  # items per group: the unit of work a process claims
 BLOCK = 50_000  # items read (and held) at a time when preparing in parallel: at most 4096 / 4 groups
 PARALLEL_MIN = 3000  # smaller files are prepared in this process
 AHEAD = 16  # prepared groups a worker holds while this process does not read them (~5 MB)
@@ -347,7 +347,10 @@ def _share_block(groups: list[list[Item]], processes: int) -> Iterator[tuple[Ite
                 got = os.read(claims, 4)
                 if len(got) == 4:
                     k = int.from_bytes(got, "little")
-                    results[k] = _prepare_group(groups[k])
+                    # (through the workers' wire form, as theirs arrive: the results then hold
+                    # compact bytes, not the fresh dicts and strings of a whole group, so this
+                    # process touches far fewer pages while it also writes the store)
+                    results[k] = _decode(_prepare_encoded(groups[k]))
                     continue
                 claiming = False
             if not pipes:  # every worker is gone: prepare here what did not come back

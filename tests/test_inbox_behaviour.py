@@ -124,6 +124,29 @@ def test_no_filter_no_filter_bar(isolated_home: pathlib.Path, tmp_path: pathlib.
     run(go())
 
 
+def test_a_read_that_finishes_while_the_inbox_closes_draws_nothing(isolated_home: pathlib.Path,
+                                                                 tmp_path: pathlib.Path) -> None:
+    """A conversation read in a worker thread can come back while the app shuts down (its
+    widgets already gone): it is dropped, not an error (this failed a CI run now and then)."""
+    from socialwatch.triage.app import Later
+
+    setup_store(isolated_home, tmp_path)
+
+    async def go() -> None:
+        app = make_app()
+        async with app.run_test(size=(80, 24)) as pilot:
+            await until(pilot, lambda: app.conv is not None)
+            conv = app.conv
+            drawn = []
+            app.on_later(Later(drawn.append, (1,)))
+            assert drawn == [1]  # while running: run
+        app.conv = None  # (so that the late read is not "nothing new")
+        app.on_later(Later(app._conversation_read, (conv,)))  # closed: no NoMatches from the gone pane
+        app.on_later(Later(drawn.append, (2,)))
+        assert drawn == [1]
+    run(go())
+
+
 # ---- 6: the inbox follows the clock ------------------------------------------------------------
 def test_ages_sla_order_and_due_snoozes_follow_the_clock_without_moving_cursor_or_focus(
         isolated_home: pathlib.Path, tmp_path: pathlib.Path) -> None:

@@ -200,7 +200,8 @@ class InboxApp(KeyQueue, CommandLine, App):
         self.post_message(Later(fn, args))
 
     def on_later(self, message: Later) -> None:
-        if not self._quitting:
+        # (not once the app is closing: a read that finishes then would find its widgets gone)
+        if not self._quitting and self.is_running:
             message.fn(*message.args)
 
     def get_default_screen(self) -> Screen:

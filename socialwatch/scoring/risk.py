@@ -141,7 +141,8 @@ def build_index(extra: dict[str, list[str]] | None = None) -> Index:
     index: Index = {}
     for category, phrases in RISK_WORDS.items():
         add(index, category, phrases, _FREQUENT)
-    for category, phrases in (extra or {}).items():
+    more = extra or {}  # (not `(extra or {}).items()`, on which Cython 3.3's type inference crashes)
+    for category, phrases in more.items():
         add(index, category, phrases, _FREQUENT)
     return index
 

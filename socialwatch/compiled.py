@@ -64,7 +64,9 @@ class FreshSources:
                 except OSError:
                     continue
                 if edited > built:
-                    return ModuleSpec(name, SourceFileLoader(name, source), origin=source)
+                    spec = ModuleSpec(name, SourceFileLoader(name, source), origin=source)
+                    spec.has_location = True  # (__file__ and the bytecode cache, as for any .py)
+                    return spec
                 return None  # the compiled file is current: the usual finders load it
             return None
         return None

@@ -84,6 +84,27 @@ def test_the_compiled_modules_prepare_every_mention_byte_for_byte_as_their_pytho
     assert not differ, f"{len(differ)} mentions differ, first: {installed[differ[0] + 1]!r} vs {plain[differ[0] + 1]!r}"
 
 
+def test_a_checkout_whose_compiled_modules_are_stale_runs_and_prepares_them_as_python(tmp_path):
+    checkout = tmp_path / "checkout"
+    shutil.copytree(PACKAGE, checkout / "socialwatch", ignore=shutil.ignore_patterns("__pycache__"))
+    (checkout / "setup.py").write_text("")  # a source checkout
+    made_stale = 0
+    for module in MODULES:  # every .py edited after the build
+        os.utime(checkout.joinpath(*module.split(".")).with_suffix(".py"))
+        for built in checkout.joinpath(*module.split(".")[:-1]).glob(module.rpartition(".")[2] + ".*.so"):
+            os.utime(built, (1_000_000, 1_000_000))
+            made_stale += 1
+    assert made_stale == len([m for m in MODULES if _compiled_file(m)])
+
+    stale = _prepare(tmp_path, "stale", str(checkout))
+    plain = tmp_path / "python-only"
+    shutil.copytree(PACKAGE, plain / "socialwatch",
+                    ignore=shutil.ignore_patterns("__pycache__", *[f"*{s}" for s in EXTENSION_SUFFIXES]))
+
+    assert stale[0] == b"", "a stale compiled module was loaded"
+    assert stale == _prepare(tmp_path, "plain", str(plain))
+
+
 def _source(module: str) -> pathlib.Path:
     return PACKAGE.parent.joinpath(*module.split(".")).with_suffix(".py")
 
@@ -123,6 +144,7 @@ def test_a_source_checkout_runs_an_edited_py_rather_than_its_older_compiled_copy
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     assert module.VALUE == "from the .py"
+    assert module.__file__ == str(source)  # (modules find their data files beside them)
 
 
 def test_a_current_compiled_copy_is_left_to_the_usual_finders(tmp_path):
@@ -137,9 +159,7 @@ def test_a_current_compiled_copy_is_left_to_the_usual_finders(tmp_path):
 
 
 def test_the_checkout_watch_is_on_only_beside_setup_py(tmp_path, monkeypatch):
-    monkeypatch.setattr(sys, "meta_path", list(sys.meta_path))
-    before = [f for f in sys.meta_path if not isinstance(f, FreshSources)]
-    monkeypatch.setattr(sys, "meta_path", before)
+    monkeypatch.setattr(sys, "meta_path", [f for f in sys.meta_path if not isinstance(f, FreshSources)])
     installed = tmp_path / "site-packages" / "socialwatch"
     installed.mkdir(parents=True)
     compiled.watch_source_checkout(str(installed))

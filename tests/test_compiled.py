@@ -4,6 +4,7 @@ the Python it is compiled from, and a source checkout never runs a compiled copy
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import pathlib
 import shutil
@@ -11,18 +12,19 @@ import subprocess
 import sys
 from importlib.machinery import EXTENSION_SUFFIXES
 
+import pytest
+
 from socialwatch import compiled
 from socialwatch.compiled import MODULES, FreshSources
+from tests.test_scoring import ground_truth, twcs_rows
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 PACKAGE = pathlib.Path(compiled.__file__).resolve().parent
 
-# Prepares mentions of three corpora (VADER's texts, customer-support tweets with reach and
-# replies, the demo's mentions) as an import does, at a fixed clock, and prints what the store
-# would be given (each mention's encoded row), after the list of modules that ran compiled.
+# Prepares the mentions of a JSONL file as an import does, at a fixed clock, and prints what the
+# store would be given (each mention's encoded row), after the list of modules that ran compiled.
 PREPARE = r"""
-import csv, json, os, re, sys, pathlib
-fixtures = pathlib.Path(sys.argv[1])
+import sys
 from socialwatch import compiled, importer, model
 from socialwatch.app import App
 from socialwatch.sources.file import Item
@@ -30,23 +32,8 @@ app = App()
 app.scorer.workers = 1
 importer._WORKER.update({"scorer": app.scorer, "rules": app.rules, "platform": "file", "source": "import",
                          "now": model.parse_time("2026-12-04T12:00:00Z"), "codec": app.store.row_codec})
-recs = []
-for path in sorted((fixtures / "vader").glob("*_GroundTruth.txt")):
-    for i, line in enumerate(re.split(r"\r?\n", path.read_text(encoding="utf-8", errors="replace"))):
-        parts = line.split("\t", 2)
-        if len(parts) == 3 and parts[2].strip() and i % 4 == 0:
-            recs.append({"id": f"file:{path.name[:4]}{i}", "text": parts[2], "author": {"handle": f"u{i % 97}"},
-                         "created_at": "2026-12-04T10:00:00Z"})
-with open(fixtures / "twcs" / "twcs.csv", encoding="utf-8") as fh:
-    for i, row in enumerate(csv.DictReader(fh)):
-        recs.append({"id": f"file:t{i}", "text": row["text"], "created_at": "2026-12-03T10:00:00Z",
-                     "author": {"handle": row.get("author_id") or "x", "followers": i * 37 % 50000},
-                     "metrics": {"likes": i % 300, "reposts": i % 70},
-                     "in_reply_to": row.get("in_response_to_tweet_id") or None})
-for i, line in enumerate(open(pathlib.Path(importer.__file__).parent / "sources" / "demo_mentions.jsonl", encoding="utf-8")):
-    d = json.loads(line); d["id"] = f"file:d{i}"; recs.append(d)
-recs.append({"id": "file:bad", "text": 7})
-items = [Item(i + 1, raw=json.dumps(r)) for i, r in enumerate(recs)]
+with open(sys.argv[1], encoding="utf-8") as fh:
+    items = [Item(i + 1, raw=line) for i, line in enumerate(fh)]
 out = [" ".join(compiled.running_compiled()).encode()]
 for k in range(0, len(items), 125):
     for item, prepared, error in importer._prepare_group(items[k:k + 125]):
@@ -55,23 +42,60 @@ sys.stdout.buffer.write(b"\n".join(out))
 """
 
 
-def _prepare(tmp_path: pathlib.Path, name: str, pythonpath: str | None) -> list[bytes]:
+@pytest.fixture(scope="module")
+def mentions_file(tmp_path_factory) -> pathlib.Path:
+    """Mentions of three corpora: VADER's texts (every fourth), customer-support tweets with reach
+    and replies, the demo's mentions, and one with a number for its text (refused)."""
+    fixtures = ROOT / "tests" / "fixtures"
+    recs = []
+    for path in sorted((fixtures / "vader").glob("*_GroundTruth.txt")):
+        for i, (_, text) in enumerate(ground_truth(path)[::4]):
+            recs.append({"id": f"file:{path.name[:4]}{i}", "text": text, "author": {"handle": f"u{i % 97}"},
+                         "created_at": "2026-12-04T10:00:00Z"})
+    for i, row in enumerate(twcs_rows(fixtures / "twcs" / "twcs.csv").values()):
+        recs.append({"id": f"file:t{i}", "text": row["text"], "created_at": "2026-12-03T10:00:00Z",
+                     "author": {"handle": row.get("author_id") or "x", "followers": i * 37 % 50000},
+                     "metrics": {"likes": i % 300, "reposts": i % 70},
+                     "in_reply_to": row.get("in_response_to_tweet_id") or None})
+    with open(PACKAGE / "sources" / "demo_mentions.jsonl", encoding="utf-8") as fh:
+        recs += [{**json.loads(line), "id": f"file:d{i}"} for i, line in enumerate(fh)]
+    recs.append({"id": "file:bad", "text": 7})
+    path = tmp_path_factory.mktemp("compiled") / "mentions.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in recs), encoding="utf-8")
+    return path
+
+
+def _prepare(tmp_path: pathlib.Path, mentions: pathlib.Path, name: str, pythonpath: str | None) -> list[bytes]:
     env = {**os.environ, "SOCIALWATCH_HOME": str(tmp_path / name)}
     env.pop("PYTHONPATH", None)
     prefix = f"import sys; sys.path.insert(0, {pythonpath!r})\n" if pythonpath else ""  # ahead of the install
-    args = [sys.executable, "-c", prefix + PREPARE, str(ROOT / "tests" / "fixtures")]
     subprocess.run([sys.executable, "-m", "socialwatch", "init"], env=env, capture_output=True, check=True)
-    done = subprocess.run(args, env=env, capture_output=True, cwd=tmp_path, timeout=300)
+    done = subprocess.run([sys.executable, "-c", prefix + PREPARE, str(mentions)], env=env, capture_output=True,
+                          cwd=tmp_path, timeout=300)
     assert done.returncode == 0, done.stderr.decode()[-2000:]
     return done.stdout.split(b"\n")
 
 
-def test_the_compiled_modules_prepare_every_mention_byte_for_byte_as_their_python(tmp_path):
-    installed = _prepare(tmp_path, "installed", None)
-    python_only = tmp_path / "python-only"
-    shutil.copytree(PACKAGE, python_only / "socialwatch",
+def _python_only(tmp_path: pathlib.Path) -> pathlib.Path:
+    """A copy of the package without its compiled files (a folder to put first on sys.path)."""
+    folder = tmp_path / "python-only"
+    shutil.copytree(PACKAGE, folder / "socialwatch",
                     ignore=shutil.ignore_patterns("__pycache__", *[f"*{s}" for s in EXTENSION_SUFFIXES]))
-    plain = _prepare(tmp_path, "plain", str(python_only))
+    return folder
+
+
+def _source(module: str, root: pathlib.Path = PACKAGE.parent) -> pathlib.Path:
+    return root.joinpath(*module.split(".")).with_suffix(".py")
+
+
+def _compiled_file(module: str, root: pathlib.Path = PACKAGE.parent) -> pathlib.Path | None:
+    source = _source(module, root)
+    return next((p for s in EXTENSION_SUFFIXES if (p := source.with_suffix(s)).exists()), None)
+
+
+def test_the_compiled_modules_prepare_every_mention_byte_for_byte_as_their_python(tmp_path, mentions_file):
+    installed = _prepare(tmp_path, mentions_file, "installed", None)
+    plain = _prepare(tmp_path, mentions_file, "plain", str(_python_only(tmp_path)))
 
     assert plain[0] == b"", "the copy without compiled files ran compiled modules"
     built = [m for m in MODULES if _compiled_file(m)]
@@ -84,35 +108,23 @@ def test_the_compiled_modules_prepare_every_mention_byte_for_byte_as_their_pytho
     assert not differ, f"{len(differ)} mentions differ, first: {installed[differ[0] + 1]!r} vs {plain[differ[0] + 1]!r}"
 
 
-def test_a_checkout_whose_compiled_modules_are_stale_runs_and_prepares_them_as_python(tmp_path):
+def test_a_checkout_whose_compiled_modules_are_stale_runs_and_prepares_them_as_python(tmp_path, mentions_file):
     checkout = tmp_path / "checkout"
     shutil.copytree(PACKAGE, checkout / "socialwatch", ignore=shutil.ignore_patterns("__pycache__"))
     (checkout / "setup.py").write_text("")  # a source checkout
     made_stale = 0
     for module in MODULES:  # every .py edited after the build
-        os.utime(checkout.joinpath(*module.split(".")).with_suffix(".py"))
-        for built in checkout.joinpath(*module.split(".")[:-1]).glob(module.rpartition(".")[2] + ".*.so"):
+        os.utime(_source(module, checkout))
+        built = _compiled_file(module, checkout)
+        if built is not None:
             os.utime(built, (1_000_000, 1_000_000))
             made_stale += 1
     assert made_stale == len([m for m in MODULES if _compiled_file(m)])
 
-    stale = _prepare(tmp_path, "stale", str(checkout))
-    plain = tmp_path / "python-only"
-    shutil.copytree(PACKAGE, plain / "socialwatch",
-                    ignore=shutil.ignore_patterns("__pycache__", *[f"*{s}" for s in EXTENSION_SUFFIXES]))
+    stale = _prepare(tmp_path, mentions_file, "stale", str(checkout))
 
     assert stale[0] == b"", "a stale compiled module was loaded"
-    assert stale == _prepare(tmp_path, "plain", str(plain))
-
-
-def _source(module: str) -> pathlib.Path:
-    return PACKAGE.parent.joinpath(*module.split(".")).with_suffix(".py")
-
-
-def _compiled_file(module: str) -> pathlib.Path | None:
-    folder = PACKAGE.parent.joinpath(*module.split(".")[:-1])
-    leaf = module.rpartition(".")[2]
-    return next((folder / (leaf + s) for s in EXTENSION_SUFFIXES if (folder / (leaf + s)).exists()), None)
+    assert stale == _prepare(tmp_path, mentions_file, "plain", str(_python_only(tmp_path)))
 
 
 def test_every_module_the_build_compiles_is_a_module_of_the_package():
